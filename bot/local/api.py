@@ -1,0 +1,256 @@
+"""The local channel's JSON API and web page: a chat app served by pulsecoach.
+
+GET  /api/local/personas                       who you can be
+GET  /api/local/people/{handle}/messages       that person's chat (?since=<cursor>)
+POST /api/local/people/{handle}/actions        a click:
+     {message_id | message_ref, action_id, value, inputs}
+POST /api/local/people/{handle}/messages       a text message to the bot: {text}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
+from bot.messages import Message, notice
+from bot.metrics import ACTION_SECONDS, ACTIONS
+from handlers.router import Router
+from storage import directory, local_inbox
+from storage.db import Database
+from storage.models import LocalMessage, Person
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+ROUTER_KEY = web.AppKey("local_router", Router)
+DB_KEY = web.AppKey("local_db", Database)
+
+
+def error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def serialize(row: LocalMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ref": row.ref,
+        "sender": row.sender,
+        "version": row.version,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+        "message": row.payload,
+    }
+
+
+async def _person(request: web.Request) -> Person:
+    handle = request.match_info["handle"]
+    async with request.app[DB_KEY].session() as session:
+        person = await directory.local_person(session, handle)
+    if person is None:
+        raise web.HTTPNotFound(
+            text=json.dumps(
+                {"error": f"unknown persona {handle!r}: pick one from GET /api/local/personas"}
+            ),
+            content_type="application/json",
+        )
+    return person
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"request body is not valid JSON: {exc}"}),
+            content_type="application/json",
+        ) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "request body must be a JSON object"}),
+            content_type="application/json",
+        )
+    return body
+
+
+def _field(body: dict[str, Any], name: str, kind: type, required: bool = True) -> Any:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is str and required and not value):
+        expected = {str: "a non-empty string", dict: "an object", int: "an integer"}[kind]
+        raise web.HTTPUnprocessableEntity(
+            text=json.dumps({"error": f"field {name!r} must be {expected}"}),
+            content_type="application/json",
+        )
+    return value
+
+
+async def personas(request: web.Request) -> web.Response:
+    async with request.app[DB_KEY].session() as session:
+        people = await directory.local_people(session)
+    return web.json_response(
+        {
+            "personas": [
+                {
+                    "handle": p.handle,
+                    "name": p.name,
+                    "roles": roles,
+                    "teams": teams,
+                    "timezone": p.timezone,
+                }
+                for p, roles, teams in people
+            ]
+        }
+    )
+
+
+async def messages(request: web.Request) -> web.Response:
+    person = await _person(request)
+    assert person.id is not None
+    async with request.app[DB_KEY].session() as session:
+        rows = await local_inbox.history(session, person.id)
+    return web.json_response({"person": person.handle, "messages": [serialize(r) for r in rows]})
+
+
+async def post_action(request: web.Request) -> web.Response:
+    person = await _person(request)
+    body = await _json_body(request)
+    action_id = _field(body, "action_id", str)
+    value = _field(body, "value", str, required=False) or ""
+    inputs = _field(body, "inputs", dict, required=False) or {}
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
+        return error(422, "field 'inputs' must map input ids to strings")
+    router = request.app[ROUTER_KEY]
+    if not router.knows_action(action_id):
+        return error(422, f"unknown action_id {action_id!r}")
+    clicked = await _clicked_message(request.app[DB_KEY], person, body)
+    if (
+        clicked is not None
+        and action_id not in Message.model_validate(clicked.payload).action_ids()
+    ):
+        return error(422, f"action_id {action_id!r} is not in message {clicked.id}")
+    actor = Actor(person_id=person.id or 0, workspace_id=person.workspace_id, channel="local")
+    event = ActionEvent(
+        actor=actor,
+        action_id=action_id,
+        value=value,
+        message_ref=clicked.ref if clicked else None,
+        inputs=inputs,
+    )
+    return await _answer(request, person, lambda: router.on_action(event), clicked)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    person = await _person(request)
+    body = await _json_body(request)
+    said = _field(body, "text", str).strip()
+    if len(said) > 4000:
+        return error(422, "field 'text' is longer than 4000 characters")
+    assert person.id is not None
+    async with request.app[DB_KEY].session() as session:
+        await local_inbox.upsert(
+            session,
+            person.id,
+            f"user:{uuid.uuid4().hex}",
+            "user",
+            Message(ref="user", text=said).model_dump(mode="json"),
+        )
+    actor = Actor(person_id=person.id, workspace_id=person.workspace_id, channel="local")
+    event = TextEvent(actor=actor, text=said)
+    return await _answer(request, person, lambda: request.app[ROUTER_KEY].on_text(event), None)
+
+
+async def _clicked_message(
+    db: Database, person: Person, body: dict[str, Any]
+) -> LocalMessage | None:
+    message_id = body.get("message_id")
+    message_ref = body.get("message_ref")
+    if message_id is None and message_ref is None:
+        return None
+    assert person.id is not None
+    async with db.session() as session:
+        if message_id is not None:
+            if not isinstance(message_id, int):
+                raise web.HTTPUnprocessableEntity(
+                    text=json.dumps({"error": "field 'message_id' must be an integer"}),
+                    content_type="application/json",
+                )
+            row = await session.get(LocalMessage, message_id)
+        else:
+            row = await local_inbox.by_ref(session, person.id, str(message_ref))
+    if row is None or row.person_id != person.id:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "no such message in this person's chat"}),
+            content_type="application/json",
+        )
+    return row
+
+
+async def _answer(
+    request: web.Request, person: Person, run: Any, clicked: LocalMessage | None
+) -> web.Response:
+    started = time.perf_counter()
+    try:
+        reply: Reply = await run()
+    except UnknownAction as exc:
+        ACTIONS.labels("local", "unknown").inc()
+        return error(422, f"unknown action_id {exc.args[0]!r}")
+    except Refused as exc:
+        ACTIONS.labels("local", "refused").inc()
+        return error(409, str(exc))
+    finally:
+        ACTION_SECONDS.labels("local").observe(time.perf_counter() - started)
+    ACTIONS.labels("local", "ok").inc()
+    stored = await _apply(request.app[DB_KEY], person, reply, clicked)
+    return web.json_response({"ok": True, "notice": reply.notice, "messages": stored})
+
+
+async def _apply(
+    db: Database, person: Person, reply: Reply, clicked: LocalMessage | None
+) -> list[dict[str, Any]]:
+    """Update the clicked message in place, then add notices and new messages."""
+    assert person.id is not None
+    stored: list[LocalMessage] = []
+    async with db.session() as session:
+        if reply.update is not None:
+            ref = clicked.ref if clicked else reply.update.ref
+            stored.append(
+                await local_inbox.upsert(
+                    session, person.id, ref, "bot", reply.update.model_dump(mode="json")
+                )
+            )
+        for message in reply.messages:
+            stored.append(
+                await local_inbox.upsert(
+                    session, person.id, message.ref, "bot", message.model_dump(mode="json")
+                )
+            )
+        if reply.notice:
+            note = notice(f"notice:{uuid.uuid4().hex}", reply.notice)
+            stored.append(
+                await local_inbox.upsert(
+                    session, person.id, note.ref, "bot", note.model_dump(mode="json")
+                )
+            )
+    return [serialize(row) for row in stored]
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+def setup(app: web.Application, db: Database, router: Router) -> None:
+    app[DB_KEY] = db
+    app[ROUTER_KEY] = router
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC)
+    app.router.add_get("/api/local/personas", personas)
+    app.router.add_get("/api/local/people/{handle}/messages", messages)
+    app.router.add_post("/api/local/people/{handle}/actions", post_action)
+    app.router.add_post("/api/local/people/{handle}/messages", post_message)

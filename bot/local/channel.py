@@ -1,0 +1,24 @@
+"""The local channel's Messenger: delivering means writing to the person's web chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import Message
+from bot.messenger import Delivery
+from storage import local_inbox
+from storage.db import Database
+
+
+class LocalMessenger:
+    channel = "local"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def deliver(self, person_id: int, address: dict[str, Any], message: Message) -> Delivery:
+        async with self.db.session() as session:
+            stored = await local_inbox.upsert(
+                session, person_id, message.ref, "bot", message.model_dump(mode="json")
+            )
+        return Delivery(external_ref={"local_message_id": stored.id})

@@ -1,0 +1,119 @@
+"""The neutral message model: what the bot says, independent of any chat platform.
+
+Handlers build these; each channel adapter renders them (the local web chat as
+JSON, Slack as Block Kit, Teams as Adaptive Cards). Every interactive element
+carries a stable `action_id` and a `value`, so a click comes back the same way
+on every channel.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Text(_Block):
+    type: Literal["text"] = "text"
+    text: str
+    style: Literal["plain", "heading", "notice", "muted"] = "plain"
+
+
+class Choice(_Block):
+    value: str
+    label: str
+
+
+class Question(_Block):
+    """A question answered on a scale of choices (one click)."""
+
+    type: Literal["question"] = "question"
+    action_id: str
+    prompt: str
+    choices: tuple[Choice, ...]
+    selected: str | None = None
+    value_prefix: str = ""  # prepended to the choice value: binds the click to its context
+    low_label: str | None = None
+    high_label: str | None = None
+
+
+class Button(_Block):
+    action_id: str
+    value: str = ""
+    label: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class Buttons(_Block):
+    type: Literal["buttons"] = "buttons"
+    buttons: tuple[Button, ...]
+
+
+class TextInput(_Block):
+    """Free text, submitted together with the next button click (`submit_action_id`)."""
+
+    type: Literal["input"] = "input"
+    input_id: str
+    label: str
+    placeholder: str = ""
+    multiline: bool = False
+    value: str = ""
+    max_length: int = 1000
+
+
+class Field_(_Block):
+    label: str
+    value: str
+
+
+class Fields(_Block):
+    type: Literal["fields"] = "fields"
+    fields: tuple[Field_, ...]
+
+
+class Context(_Block):
+    type: Literal["context"] = "context"
+    lines: tuple[str, ...]
+
+
+class Divider(_Block):
+    type: Literal["divider"] = "divider"
+
+
+class Image(_Block):
+    type: Literal["image"] = "image"
+    url: str
+    alt: str
+
+
+Block = Annotated[
+    Text | Question | Buttons | TextInput | Fields | Context | Divider | Image,
+    Field(discriminator="type"),
+]
+
+
+class Message(_Block):
+    """One chat message. `ref` is its logical identity: sending a message with a ref
+    the person already has updates that message in place."""
+
+    ref: str
+    text: str  # plain-text fallback for notifications and clients without rich layout
+    blocks: tuple[Block, ...] = ()
+
+    def action_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for block in self.blocks:
+            if isinstance(block, Question):
+                ids.add(block.action_id)
+            elif isinstance(block, Buttons):
+                ids.update(button.action_id for button in block.buttons)
+        return ids
+
+
+def notice(ref: str, text: str) -> Message:
+    """A short text-only message."""
+    return Message(ref=ref, text=text, blocks=(Text(text=text),))

@@ -1,0 +1,35 @@
+"""The Messenger port: how the sender hands a message to a channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.messages import Message
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the channel put the message, so it can be updated in place later."""
+
+    external_ref: dict[str, Any]
+
+
+class TemporaryDeliveryError(Exception):
+    """Try again later (rate limit, 5xx, timeout)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(Exception):
+    """This address will not work again (user deactivated, bot removed, uninstalled)."""
+
+
+class Messenger(Protocol):
+    channel: str
+
+    async def deliver(
+        self, person_id: int, address: dict[str, Any], message: Message
+    ) -> Delivery: ...

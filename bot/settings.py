@@ -1,0 +1,126 @@
+"""One typed settings object, loaded once from the environment (and an optional .env)."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Every knob of pulsecoach. A channel whose settings are absent is simply off."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias="PULSECOACH_DATA_DIR")
+    database_url: str = Field("", validation_alias="PULSECOACH_DATABASE_URL")
+    secret_key: SecretStr | None = Field(None, validation_alias="PULSECOACH_SECRET_KEY")
+    host: str = Field("127.0.0.1", validation_alias="PULSECOACH_HOST")
+    port: int = Field(8000, ge=0, le=65535, validation_alias="PULSECOACH_PORT")
+    public_url: str = Field("", validation_alias="PULSECOACH_PUBLIC_URL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias="PULSECOACH_LOG_LEVEL"
+    )
+    instrument_dirs: str = Field("", validation_alias="PULSECOACH_INSTRUMENT_DIRS")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] | None = Field(
+        None, validation_alias="MICROSOFT_APP_TYPE"
+    )
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(
+        "gpt-4o-mini", validation_alias=AliasChoices("PULSECOACH_LLM_MODEL", "llm_model")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("slack_api_url", "openai_base_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pulsecoach.db').as_posix()}"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret or self.slack_app_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id and self.microsoft_app_password)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def enabled_channels(self) -> list[str]:
+        channels = ["local"]
+        if self.slack_enabled:
+            channels.append("slack (socket mode)" if self.slack_app_token else "slack (http)")
+        if self.teams_enabled:
+            channels.append("teams")
+        return channels
+
+
+# Field name -> environment variable, for one-line error messages.
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field
+
+
+class SettingsError(SystemExit):
+    """Stops the program with one line naming the variable and what is wrong."""
+
+
+def describe_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"configuration error: {_env_name(field)}: {message}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        raise SettingsError(2) from None

@@ -1,0 +1,23 @@
+"""What every handler is given: the database and the clock (and, as capabilities
+grow, their registries). Handlers never see a chat platform."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.events import ActionEvent, Reply, TextEvent
+from scheduler.clock import Clock
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    instruments: Mapping[str, Any] = field(default_factory=dict)
+
+
+ActionHandler = Callable[[Services, ActionEvent], Awaitable[Reply]]
+CommandHandler = Callable[[Services, TextEvent, list[str]], Awaitable[Reply]]
