@@ -13,7 +13,9 @@ from bot.local.channel import LocalMessenger
 from bot.messenger import Messenger
 from bot.settings import Settings
 from handlers.context import Services
+from handlers.pulse_close import close_due_rounds
 from handlers.router import Router
+from prompts.instruments import load_instruments
 from scheduler.clock import Clock, SystemClock
 from scheduler.runtime import SchedulerRuntime
 from scheduler.sender import Sender
@@ -38,7 +40,8 @@ class Pulsecoach:
     def build(cls, settings: Settings, clock: Clock | None = None) -> Pulsecoach:
         db = Database(settings.effective_database_url)
         clock = clock or SystemClock()
-        services = Services(db=db, clock=clock)
+        dirs = [d for d in settings.instrument_dirs.split(":") if d]
+        services = Services(db=db, clock=clock, instruments=load_instruments(dirs))
         messengers: dict[str, Messenger] = {"local": LocalMessenger(db)}
         return cls(
             settings=settings,
@@ -52,6 +55,7 @@ class Pulsecoach:
 
     def system_jobs(self, runtime: SchedulerRuntime) -> None:
         runtime.every(1.0, self.sender.drain, "drain-outbox")
+        runtime.every(30.0, lambda: close_due_rounds(self.services), "close-rounds")
 
 
 PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.events import ActionEvent, Reply, TextEvent
+from prompts.instruments import Instrument
 from scheduler.clock import Clock
 from storage.db import Database
 
@@ -16,7 +16,7 @@ from storage.db import Database
 class Services:
     db: Database
     clock: Clock
-    instruments: Mapping[str, Any] = field(default_factory=dict)
+    instruments: Mapping[str, Instrument] = field(default_factory=dict)
 
 
 ActionHandler = Callable[[Services, ActionEvent], Awaitable[Reply]]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.events import ActionEvent, Reply, TextEvent, UnknownAction
-from handlers import home
+from handlers import home, pulse
 from handlers.context import ActionHandler, CommandHandler, Services
 
-CAPABILITIES = (home,)
+CAPABILITIES = (home, pulse)
 
 
 class Router:

@@ -119,3 +119,11 @@ async def workspace(session: AsyncSession, workspace_id: int) -> Workspace | Non
 
 def address_payload(address: ChatAddress) -> dict[str, Any]:
     return dict(address.address)
+
+
+async def team(session: AsyncSession, team_id: int) -> Team | None:
+    return await session.get(Team, team_id)
+
+
+async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
+    return (await session.exec(select(Person).where(Person.handle == handle))).first()

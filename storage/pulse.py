@@ -1,0 +1,248 @@
+"""Queries for pulse programs, rounds, invites, answers and comments."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.pulse_models import (
+    PulseAnswer,
+    PulseComment,
+    PulseInvite,
+    PulseParticipant,
+    PulseProgram,
+    PulseRound,
+    PulseRoundKey,
+)
+
+ANONYMOUS = "anonymous"
+CONFIDENTIAL = "confidential"
+
+
+async def programs_for_team(session: AsyncSession, team_id: int) -> list[PulseProgram]:
+    query = (
+        select(PulseProgram)
+        .where(PulseProgram.team_id == team_id, col(PulseProgram.active).is_(True))
+        .order_by(col(PulseProgram.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def open_round(session: AsyncSession, program_id: int) -> PulseRound | None:
+    query = select(PulseRound).where(
+        PulseRound.program_id == program_id,
+        PulseRound.status == "open",
+        PulseRound.kind != "test",
+    )
+    return (await session.exec(query)).first()
+
+
+async def next_round_number(session: AsyncSession, program_id: int) -> int:
+    query = select(func.max(PulseRound.number)).where(PulseRound.program_id == program_id)
+    return int((await session.exec(query)).one() or 0) + 1
+
+
+async def create_round(
+    session: AsyncSession, round_: PulseRound, invitee_ids: Sequence[int]
+) -> PulseRound:
+    """The round, its secret key (anonymous mode) and its invites, in one go."""
+    session.add(round_)
+    await session.flush()
+    assert round_.id is not None
+    if round_.privacy == ANONYMOUS:
+        session.add(PulseRoundKey(round_id=round_.id, key=secrets.token_hex(32)))
+    for person_id in invitee_ids:
+        session.add(PulseInvite(round_id=round_.id, person_id=person_id))
+    await session.flush()
+    return round_
+
+
+async def respondent_token(session: AsyncSession, round_: PulseRound, person_id: int) -> str | None:
+    """The opaque token under which a person's answers are stored in this round.
+
+    Anonymous: HMAC with the round's key, which exists only while the round is open.
+    Confidential: a stable per-person token (results are still only shown in aggregate).
+    """
+    if round_.privacy == CONFIDENTIAL:
+        return f"person-{person_id}"
+    key = await session.get(PulseRoundKey, round_.id)
+    if key is None:
+        return None
+    digest = hmac.new(bytes.fromhex(key.key), f"{round_.id}:{person_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:40]
+
+
+async def invite_for(session: AsyncSession, round_id: int, person_id: int) -> PulseInvite | None:
+    query = select(PulseInvite).where(
+        PulseInvite.round_id == round_id, PulseInvite.person_id == person_id
+    )
+    return (await session.exec(query)).first()
+
+
+async def invites(session: AsyncSession, round_id: int) -> list[PulseInvite]:
+    query = (
+        select(PulseInvite)
+        .where(PulseInvite.round_id == round_id)
+        .order_by(col(PulseInvite.person_id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def save_answer(
+    session: AsyncSession, round_id: int, respondent: str, item_key: str, score: int
+) -> None:
+    """Insert or change one answer; a double click or a retry stores one row."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = SQLModel.metadata.tables["pulse_answer"]
+    statement = (
+        insert(table)
+        .values(round_id=round_id, respondent=respondent, item_key=item_key, score=score)
+        .on_conflict_do_update(
+            index_elements=["round_id", "respondent", "item_key"], set_={"score": score}
+        )
+    )
+    await session.exec(statement)
+
+
+async def answers_of(session: AsyncSession, round_id: int, respondent: str) -> dict[str, int]:
+    query = select(PulseAnswer.item_key, PulseAnswer.score).where(
+        PulseAnswer.round_id == round_id, PulseAnswer.respondent == respondent
+    )
+    return {key: score for key, score in (await session.exec(query)).all()}
+
+
+async def save_comment(session: AsyncSession, round_id: int, respondent: str, text: str) -> None:
+    query = select(PulseComment).where(
+        PulseComment.round_id == round_id, PulseComment.respondent == respondent
+    )
+    comment = (await session.exec(query)).first()
+    if comment is None:
+        comment = PulseComment(round_id=round_id, respondent=respondent, text=text)
+    comment.text = text
+    session.add(comment)
+
+
+async def comment_of(session: AsyncSession, round_id: int, respondent: str) -> str | None:
+    query = select(PulseComment.text).where(
+        PulseComment.round_id == round_id, PulseComment.respondent == respondent
+    )
+    return (await session.exec(query)).first()
+
+
+async def rounds_due_to_close(session: AsyncSession, now: datetime) -> list[PulseRound]:
+    query = select(PulseRound).where(PulseRound.status == "open", col(PulseRound.closes_at) <= now)
+    return list((await session.exec(query)).all())
+
+
+async def close_round(session: AsyncSession, round_: PulseRound, now: datetime) -> None:
+    """Close the round and destroy its key: from now on no answer links to a person."""
+    round_.status = "closed"
+    round_.closed_at = now
+    session.add(round_)
+    await session.exec(delete(PulseRoundKey).where(col(PulseRoundKey.round_id) == round_.id))
+
+
+async def closed_rounds(
+    session: AsyncSession, team_id: int, limit: int = 12, program_id: int | None = None
+) -> list[PulseRound]:
+    """The latest closed rounds of a team (tests excluded), oldest first."""
+    query = select(PulseRound).where(
+        PulseRound.team_id == team_id, PulseRound.status == "closed", PulseRound.kind != "test"
+    )
+    if program_id is not None:
+        query = query.where(PulseRound.program_id == program_id)
+    query = query.order_by(col(PulseRound.opened_at).desc(), col(PulseRound.id).desc()).limit(limit)
+    return list(reversed((await session.exec(query)).all()))
+
+
+async def responses(
+    session: AsyncSession, round_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str, int]]]:
+    """Answers of many rounds in one query: round id -> (respondent, item, score)."""
+    result: dict[int, list[tuple[str, str, int]]] = {round_id: [] for round_id in round_ids}
+    if not round_ids:
+        return result
+    query = select(
+        PulseAnswer.round_id, PulseAnswer.respondent, PulseAnswer.item_key, PulseAnswer.score
+    ).where(col(PulseAnswer.round_id).in_(list(round_ids)))
+    for round_id, respondent, item_key, score in (await session.exec(query)).all():
+        result[round_id].append((respondent, item_key, score))
+    return result
+
+
+async def comments(session: AsyncSession, round_ids: Sequence[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {round_id: [] for round_id in round_ids}
+    if not round_ids:
+        return result
+    query = (
+        select(PulseComment.round_id, PulseComment.text)
+        .where(col(PulseComment.round_id).in_(list(round_ids)))
+        .order_by(col(PulseComment.text))  # never in arrival order: order could identify
+    )
+    for round_id, text in (await session.exec(query)).all():
+        result[round_id].append(text)
+    return result
+
+
+async def invite_counts(
+    session: AsyncSession, round_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """round id -> (invited, answered)."""
+    result = {round_id: (0, 0) for round_id in round_ids}
+    if not round_ids:
+        return result
+    answered = func.sum(case((col(PulseInvite.answered), 1), else_=0))
+    query = (
+        select(PulseInvite.round_id, func.count(), answered)
+        .where(col(PulseInvite.round_id).in_(list(round_ids)))
+        .group_by(col(PulseInvite.round_id))
+    )
+    for round_id, invited, n_answered in (await session.exec(query)).all():
+        result[round_id] = (int(invited), int(n_answered or 0))
+    return result
+
+
+async def participant(session: AsyncSession, program_id: int, person_id: int) -> PulseParticipant:
+    query = select(PulseParticipant).where(
+        PulseParticipant.program_id == program_id, PulseParticipant.person_id == person_id
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
+        found = PulseParticipant(program_id=program_id, person_id=person_id)
+        session.add(found)
+    return found
+
+
+async def paused_people(session: AsyncSession, program_id: int) -> set[int]:
+    query = select(PulseParticipant.person_id).where(
+        PulseParticipant.program_id == program_id, col(PulseParticipant.paused_at).is_not(None)
+    )
+    return set((await session.exec(query)).all())
+
+
+async def prompts_since(
+    session: AsyncSession, person_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Pulse prompts each person was sent (or is about to be) since `since`."""
+    query = (
+        select(OutboxMessage.person_id, func.count())
+        .where(
+            col(OutboxMessage.person_id).in_(list(person_ids)),
+            OutboxMessage.kind == "pulse",
+            col(OutboxMessage.created_at) >= since,
+            col(OutboxMessage.status).in_(["pending", "sent"]),
+        )
+        .group_by(col(OutboxMessage.person_id))
+    )
+    return {person_id: int(n) for person_id, n in (await session.exec(query)).all()}
