@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -13,13 +14,18 @@ from bot.local.channel import LocalMessenger
 from bot.messenger import Messenger
 from bot.settings import Settings
 from handlers.context import Services
+from handlers import pulse_schedule
 from handlers.pulse_close import close_due_rounds
 from handlers.router import Router
 from prompts.instruments import load_instruments
 from scheduler.clock import Clock, SystemClock
-from scheduler.runtime import SchedulerRuntime
+from scheduler.dispatch import Dispatcher, Fired, KindHandler
+from scheduler.leader import LeaderLock
+from scheduler.runtime import SchedulerRuntime, SystemJob
 from scheduler.sender import Sender
+from storage import outbox
 from storage.db import Database
+from storage.schedule_models import ScheduleEntry
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ class Pulsecoach:
     services: Services
     router: Router
     sender: Sender
+    dispatcher: Dispatcher
+    lock: LeaderLock
     messengers: dict[str, Messenger] = field(default_factory=dict)
 
     @classmethod
@@ -43,6 +51,11 @@ class Pulsecoach:
         dirs = [d for d in settings.instrument_dirs.split(":") if d]
         services = Services(db=db, clock=clock, instruments=load_instruments(dirs))
         messengers: dict[str, Messenger] = {"local": LocalMessenger(db)}
+
+        async def fire_pulse(entry: ScheduleEntry, now: datetime) -> Fired:
+            return await pulse_schedule.fire(services, entry, now)
+
+        kinds: dict[str, KindHandler] = {pulse_schedule.KIND: fire_pulse}
         return cls(
             settings=settings,
             db=db,
@@ -50,12 +63,33 @@ class Pulsecoach:
             services=services,
             router=Router(services),
             sender=Sender(db, clock, messengers),
+            dispatcher=Dispatcher(db, clock, kinds),
+            lock=LeaderLock(db),
             messengers=messengers,
         )
 
     def system_jobs(self, runtime: SchedulerRuntime) -> None:
-        runtime.every(1.0, self.sender.drain, "drain-outbox")
-        runtime.every(30.0, lambda: close_due_rounds(self.services), "close-rounds")
+        """Every process sends; only the leader plans, opens, closes and purges."""
+        settings = self.settings
+        runtime.every(SystemJob("send-outbox", settings.send_seconds, self.sender.drain))
+        runtime.lead(
+            self.lock,
+            settings.leader_probe_seconds,
+            [
+                SystemJob(
+                    "plan-schedules", 300.0, lambda: pulse_schedule.reschedule_all(self.services)
+                ),
+                SystemJob("dispatch-due", settings.dispatch_seconds, self.dispatcher.run_once),
+                SystemJob("close-rounds", 30.0, lambda: close_due_rounds(self.services)),
+                SystemJob("purge-expired", 3600.0, self.purge),
+            ],
+        )
+
+    async def purge(self) -> int:
+        """Drop finished outbox rows past the retention period."""
+        cutoff = self.clock.now() - timedelta(days=self.settings.retention_days)
+        async with self.db.session() as session:
+            return await outbox.purge_finished(session, cutoff)
 
 
 PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)
@@ -90,6 +124,7 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
 
     async def on_cleanup(_: web.Application) -> None:
         runtime.shutdown()
+        await app.lock.release()
         await app.db.dispose()
 
     web_app.on_startup.append(on_startup)

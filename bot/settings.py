@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         "INFO", validation_alias="PULSECOACH_LOG_LEVEL"
     )
     instrument_dirs: str = Field("", validation_alias="PULSECOACH_INSTRUMENT_DIRS")
+    dispatch_seconds: float = Field(
+        15.0, gt=0, le=3600, validation_alias="PULSECOACH_DISPATCH_SECONDS"
+    )
+    leader_probe_seconds: float = Field(
+        10.0, gt=0, le=25, validation_alias="PULSECOACH_LEADER_PROBE_SECONDS"
+    )
+    retention_days: int = Field(400, ge=30, le=3650, validation_alias="PULSECOACH_RETENTION_DAYS")
+    send_seconds: float = Field(1.0, gt=0, le=60, validation_alias="PULSECOACH_SEND_SECONDS")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

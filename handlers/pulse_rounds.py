@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +35,7 @@ class RoundOpened:
     invited: list[str]
     left_out: dict[str, str] = field(default_factory=dict)
     closes_at: datetime | None = None
+    already: bool = False  # the occurrence had been opened before
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,31 @@ async def open_round(
     kind: str = "manual",
     requested_by: int | None = None,
     program_key: str | None = None,
+    occurrence: str | None = None,
+    send_at: Mapping[int, datetime] | None = None,
+    skipped: Mapping[int, str] | None = None,
 ) -> RoundOpened:
-    """Open a round now: invites, one message per person and reminders, all in the
-    outbox in one transaction (a crash leaves either all of it or none)."""
+    """Open a round: invites, one message per person (at `send_at[person]`, default
+    now) and their reminders, all in the outbox in one transaction — a crash leaves
+    all of it or none. A scheduled `occurrence` opens at most one round, however
+    often it is dispatched."""
     now = services.clock.now()
+    send_at = send_at or {}
     async with services.db.session() as session:
         team, program = await _team_and_program(session, team_key, program_key)
         assert team.id is not None and program.id is not None
+        if occurrence and (
+            done := await pulse.round_for_occurrence(session, program.id, occurrence)
+        ):
+            return RoundOpened(
+                round_id=done.id or 0,
+                team=team.key,
+                number=done.number,
+                items=list(done.item_keys),
+                invited=[],
+                closes_at=done.closes_at,
+                already=True,
+            )
         if kind != "test" and (current := await pulse.open_round(session, program.id)):
             raise Refused(
                 f"A pulse for {team.name} is already open (round {current.number}); close it "
@@ -162,9 +181,18 @@ async def open_round(
             candidates = [tester] if tester else []
         else:
             candidates = await directory.members(session, team.id, Role.EXECUTIVE)
-        invitees, left_out = await _eligible(
-            session, services, program, team, workspace, candidates, kind
+        skipped = skipped or {}
+        left_out = {p.handle: skipped[p.id or 0] for p in candidates if (p.id or 0) in skipped}
+        invitees, not_eligible = await _eligible(
+            session,
+            services,
+            program,
+            team,
+            workspace,
+            [p for p in candidates if (p.id or 0) not in skipped],
+            kind,
         )
+        left_out |= not_eligible
         if not invitees:
             raise Refused(
                 f"Nobody in {team.name} can be asked right now: {left_out or 'no executives'}."
@@ -183,15 +211,19 @@ async def open_round(
                 privacy=program.privacy,
                 min_respondents=program.min_respondents,
                 min_comments=program.min_comments,
+                occurrence=occurrence,
                 opened_at=now,
-                closes_at=now + timedelta(hours=program.window_hours),
+                # Everyone gets the whole window, counted from their own send time.
+                closes_at=max(send_at.get(p.id or 0, now) for p in invitees)
+                + timedelta(hours=program.window_hours),
             ),
             [p.id or 0 for p in invitees],
         )
         assert round_.id is not None
-        reminders = reminder_times(program, now, round_.closes_at)
         for person in invitees:
             tz = person_timezone(person, team, workspace)
+            sent_at = max(send_at.get(person.id or 0, now), now)
+            reminders = reminder_times(program, sent_at, round_.closes_at)
             message = pulse_message(round_, team.name, instrument, tz, {}, locale=person.locale)
             await _enqueue(
                 session,
@@ -199,7 +231,7 @@ async def open_round(
                 person,
                 "pulse",
                 message,
-                now,
+                sent_at,
                 round_.closes_at,
             )
             for n, when in enumerate(reminders, start=1):

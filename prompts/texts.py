@@ -1,4 +1,5 @@
-"""Message texts by key and locale, loaded from prompts/messages/<locale>.yaml."""
+"""Message texts by key and locale, from prompts/messages/<locale>/*.yaml (one file
+per capability; a key defined twice is an error)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ MESSAGES_DIR = Path(__file__).parent / "messages"
 
 @lru_cache(maxsize=8)
 def _catalog(locale: str) -> dict[str, str]:
-    path = MESSAGES_DIR / f"{locale}.yaml"
-    if not path.exists():
-        return {}
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(key): str(value) for key, value in loaded.items()}
+    catalog: dict[str, str] = {}
+    for path in sorted((MESSAGES_DIR / locale).glob("*.yaml")):
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in loaded.items():
+            if str(key) in catalog:
+                raise ValueError(f"{path.name}: message key {key!r} is defined twice")
+            catalog[str(key)] = str(value)
+    return catalog
 
 
 def text(key: str, locale: str = "en", **values: Any) -> str:

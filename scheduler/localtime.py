@@ -638,3 +638,12 @@ __all__ = [
     "resolve_timezone",
     "validate_timezone",
 ]
+
+
+def plan_occurrence(
+    cadence: Cadence, availability: Availability, day: date, seed: str = ""
+) -> PlannedSend:
+    """The send for the occurrence on nominal local `day` (which must be a cadence day)."""
+    if not cadence.occurs_on(day):
+        raise ScheduleError(f"{day} is not an occurrence of this cadence")
+    return _plan_occurrence(cadence, availability, day, seed)

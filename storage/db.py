@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,10 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Names each server's sessions, so operators (and tests) can see who holds what.
+            kwargs["connect_args"] = {
+                "server_settings": {"application_name": f"pulsecoach:{os.getpid()}"}
+            }
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -66,7 +71,7 @@ class Database:
                 await session.rollback()
                 raise
 
-    async def upgrade(self, revision: str = "head") -> None:
+    async def upgrade(self, revision: str = "heads") -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade, revision)
 

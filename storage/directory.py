@@ -59,15 +59,12 @@ async def team_by_key(session: AsyncSession, key: str) -> Team | None:
 
 
 async def members(session: AsyncSession, team_id: int, role: str | None = None) -> list[Person]:
-    query = (
-        select(Person)
-        .join(Membership, col(Membership.person_id) == Person.id)
-        .where(Membership.team_id == team_id)
-        .order_by(col(Person.id))
-    )
+    """People of a team (with `role`), each once, in a stable order."""
+    ids = select(Membership.person_id).where(Membership.team_id == team_id)
     if role:
-        query = query.where(Membership.role == role)
-    return list((await session.exec(query.distinct())).all())
+        ids = ids.where(Membership.role == role)
+    query = select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))
+    return list((await session.exec(query)).all())
 
 
 async def roles_of(session: AsyncSession, person_id: int) -> list[tuple[Team, str]]:

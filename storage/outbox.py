@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
@@ -157,3 +157,12 @@ async def sent_for_ref(session: AsyncSession, person_id: int, ref: str) -> Outbo
         .order_by(col(OutboxMessage.id).desc())
     )
     return (await session.exec(query)).first()
+
+
+async def purge_finished(session: AsyncSession, before: datetime) -> int:
+    """Delete sent, cancelled, missed and failed rows created before `before`."""
+    statement = delete(OutboxMessage).where(
+        col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.created_at) < before
+    )
+    result = await session.exec(statement)
+    return int(result.rowcount or 0)

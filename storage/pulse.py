@@ -246,3 +246,21 @@ async def prompts_since(
         .group_by(col(OutboxMessage.person_id))
     )
     return {person_id: int(n) for person_id, n in (await session.exec(query)).all()}
+
+
+async def round_for_occurrence(
+    session: AsyncSession, program_id: int, occurrence: str
+) -> PulseRound | None:
+    query = select(PulseRound).where(
+        PulseRound.program_id == program_id, PulseRound.occurrence == occurrence
+    )
+    return (await session.exec(query)).first()
+
+
+async def program(session: AsyncSession, program_id: int) -> PulseProgram | None:
+    return await session.get(PulseProgram, program_id)
+
+
+async def active_programs(session: AsyncSession) -> list[PulseProgram]:
+    query = select(PulseProgram).where(col(PulseProgram.active).is_(True))
+    return list((await session.exec(query)).all())

@@ -47,12 +47,17 @@ class PulseProgram(SQLModel, table=True):
 
 class PulseRound(SQLModel, table=True):
     __tablename__ = "pulse_round"
-    __table_args__ = (UniqueConstraint("program_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("program_id", "number"),
+        # A scheduled occurrence opens one round, however often it is dispatched.
+        UniqueConstraint("program_id", "occurrence", name="uq_pulse_round_occurrence"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="pulse_program.id", index=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     number: int
     kind: str = Field(default="scheduled", max_length=16)  # scheduled | manual | test
+    occurrence: str | None = Field(default=None, max_length=32)
     status: str = Field(default="open", max_length=8, index=True)  # open | closed
     item_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Snapshots: thresholds and privacy are locked for the life of the round.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import socket
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from scheduler.clock import FakeClock
@@ -66,26 +67,65 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def reset_postgres(url: str) -> None:
-    """Empty the test database; under CI an unreachable PostgreSQL fails, never skips."""
+_private_url: str | None = None
+
+
+async def _private_database() -> str:
+    """A database of this test run's own (created in `test`), so parallel runs sharing
+    one PostgreSQL never drop each other's tables. Under CI an unreachable PostgreSQL
+    fails the test, never skips it."""
+    global _private_url
+    if _private_url is None:
+        name = f"pulsecoach_test_{os.getpid()}"
+        engine = create_async_engine(async_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except (OSError, Exception) as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable under CI: {exc}")
+            pytest.skip(f"PostgreSQL not reachable: {exc}")
+        finally:
+            await engine.dispose()
+        _private_url = str(
+            make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        )
+    return _private_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_private_database() -> Iterator[None]:
+    yield
+    if _private_url is not None:
+        name = make_url(_private_url).database
+
+        async def drop() -> None:
+            engine = create_async_engine(async_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+            async with engine.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await engine.dispose()
+
+        asyncio.run(drop())
+
+
+async def reset_postgres() -> str:
+    """An empty private PostgreSQL database; returns its URL."""
+    url = await _private_database()
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
-    except (OSError, Exception) as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {url} is unreachable under CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
     finally:
         await engine.dispose()
+    return url
 
 
 @pytest.fixture
 async def pg_db() -> AsyncIterator[Database]:
     """A fresh PostgreSQL database at the current schema."""
-    await reset_postgres(POSTGRES_URL)
-    database = Database(POSTGRES_URL)
+    database = Database(await reset_postgres())
     await database.upgrade()
     yield database
     await database.dispose()
@@ -97,8 +137,7 @@ async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'test.db'}")
     else:
-        await reset_postgres(POSTGRES_URL)
-        database = Database(POSTGRES_URL)
+        database = Database(await reset_postgres())
     await database.upgrade()
     yield database
     await database.dispose()

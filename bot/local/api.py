@@ -1,7 +1,7 @@
 """The local channel's JSON API and web page: a chat app served by pulsecoach.
 
 GET  /api/local/personas                       who you can be
-GET  /api/local/people/{handle}/messages       that person's chat (?since=<cursor>)
+GET  /api/local/people/{handle}/messages       that person's chat (the last 100)
 POST /api/local/people/{handle}/actions        a click:
      {message_id | message_ref, action_id, value, inputs}
 POST /api/local/people/{handle}/messages       a text message to the bot: {text}
@@ -122,7 +122,9 @@ async def post_action(request: web.Request) -> web.Response:
     person = await _person(request)
     body = await _json_body(request)
     action_id = _field(body, "action_id", str)
-    value = _field(body, "value", str, required=False) or ""
+    value = body.get("value", "")
+    if not isinstance(value, str):
+        return error(422, "field 'value' must be a string")
     inputs = _field(body, "inputs", dict, required=False) or {}
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
         return error(422, "field 'inputs' must map input ids to strings")
@@ -176,7 +178,7 @@ async def _clicked_message(
     assert person.id is not None
     async with db.session() as session:
         if message_id is not None:
-            if not isinstance(message_id, int):
+            if not isinstance(message_id, int) or isinstance(message_id, bool):
                 raise web.HTTPUnprocessableEntity(
                     text=json.dumps({"error": "field 'message_id' must be an integer"}),
                     content_type="application/json",
@@ -245,7 +247,22 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The API answers in JSON even when something unexpected breaks."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        log.exception("local API %s %s failed", request.method, request.path)
+        return error(500, "internal error: nothing was changed; see the server log")
+
+
 def setup(app: web.Application, db: Database, router: Router) -> None:
+    app.middlewares.append(json_errors)
     app[DB_KEY] = db
     app[ROUTER_KEY] = router
     app.router.add_get("/", index)
