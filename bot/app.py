@@ -13,8 +13,8 @@ from bot.local import api as local_api
 from bot.local.channel import LocalMessenger
 from bot.messenger import Messenger
 from bot.settings import Settings
-from handlers.context import Services
 from handlers import pulse_schedule
+from handlers.context import Services
 from handlers.pulse_close import close_due_rounds
 from handlers.router import Router
 from prompts.instruments import load_instruments
