@@ -28,11 +28,14 @@ def availability(person: Person, team: Team | None, workspace: Workspace | None)
     leave: tuple[tuple[date, date], ...] = ()
     if person.leave_from and person.leave_until:
         leave = ((person.leave_from, person.leave_until),)
+    quiet = person.quiet_hours.split("-") if person.quiet_hours else None
     return Availability(
         tz=person_timezone(person, team, workspace),
         work_days=frozenset(person.work_days),
         work_start=_hhmm(person.work_start),
         work_end=_hhmm(person.work_end),
+        quiet_start=_hhmm(quiet[0]) if quiet else None,
+        quiet_end=_hhmm(quiet[1]) if quiet else None,
         holidays=holidays,
         snoozed_until=person.snoozed_until,
         leave=leave,

@@ -65,6 +65,7 @@ class Person(SQLModel, table=True):
     )
     work_start: str = Field(default="09:00", max_length=5)
     work_end: str = Field(default="18:00", max_length=5)
+    quiet_hours: str | None = Field(default="20:00-08:00", max_length=11)  # None: none at all
     snoozed_until: datetime | None = _utc_column()
     leave_from: date | None = None
     leave_until: date | None = None

@@ -26,7 +26,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from handlers.config.schema import Config, ConfigError, FieldError, Loc, format_loc
+from handlers.config.fields import ConfigError, FieldError, Loc, format_loc
+from handlers.config.schema import Config
 
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
