@@ -92,7 +92,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
 def _current(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
