@@ -56,8 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_export)
 
     from bot.cli_pulse import add_pulse_commands
+    from bot.cli_schedule import add_schedule_commands
 
     add_pulse_commands(sub)
+    add_schedule_commands(sub)
     return parser
 
 
@@ -170,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level != "DEBUG":  # migrations are news only when they fail
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     run: Command = args.run
     try:
         return asyncio.run(run(args, settings))

@@ -8,6 +8,7 @@ from 0, like the YAML list they point into).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -389,3 +390,10 @@ def load_instruments(extra_dirs: Iterable[Path | str] = ()) -> dict[str, Instrum
                 )
             found[instrument.key] = (instrument, file)
     return {key: instrument for key, (instrument, _) in found.items()}
+
+
+def configured_instruments() -> dict[str, Instrument]:
+    """Bundled instruments plus the admin directories named in PULSECOACH_INSTRUMENT_DIRS
+    (colon-separated): what a server of this installation will load."""
+    extra = [d for d in os.environ.get("PULSECOACH_INSTRUMENT_DIRS", "").split(":") if d]
+    return load_instruments(extra)

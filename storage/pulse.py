@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Team, Workspace
 from storage.pulse_models import (
     PulseAnswer,
     PulseComment,
@@ -240,7 +240,7 @@ async def prompts_since(
         .where(
             col(OutboxMessage.person_id).in_(list(person_ids)),
             OutboxMessage.kind == "pulse",
-            col(OutboxMessage.created_at) >= since,
+            col(OutboxMessage.not_before) >= since,
             col(OutboxMessage.status).in_(["pending", "sent"]),
         )
         .group_by(col(OutboxMessage.person_id))
@@ -264,3 +264,18 @@ async def program(session: AsyncSession, program_id: int) -> PulseProgram | None
 async def active_programs(session: AsyncSession) -> list[PulseProgram]:
     query = select(PulseProgram).where(col(PulseProgram.active).is_(True))
     return list((await session.exec(query)).all())
+
+
+async def program_by_key(session: AsyncSession, team_id: int, key: str) -> PulseProgram | None:
+    query = select(PulseProgram).where(PulseProgram.team_id == team_id, PulseProgram.key == key)
+    return (await session.exec(query)).first()
+
+
+async def all_programs(session: AsyncSession) -> list[tuple[PulseProgram, Team, Workspace]]:
+    query = (
+        select(PulseProgram, Team, Workspace)
+        .join(Team, col(Team.id) == PulseProgram.team_id)
+        .join(Workspace, col(Workspace.id) == Team.workspace_id)
+        .order_by(col(Workspace.key), col(Team.key), col(PulseProgram.key))
+    )
+    return [(p, t, w) for p, t, w in (await session.exec(query)).all()]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.schedule_models import ScheduleEntry
+
+# Due before any clock's now: "plan this subject at the next dispatch pass".
+ASAP = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[ScheduleEntry]:

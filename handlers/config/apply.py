@@ -50,6 +50,7 @@ from handlers.config.organisation import (
     export_teams,
     export_workspaces,
 )
+from handlers.config.programs import apply_programs, export_programs
 from storage import config_state
 from storage.db import Database
 
@@ -77,6 +78,7 @@ SECTIONS: list[Section] = [
     Section("workspaces", apply_workspaces, export_workspaces),
     Section("people", apply_people, export_people),
     Section("teams", apply_teams, export_teams),
+    Section("programs", apply_programs, export_programs),
 ]
 
 

@@ -53,6 +53,7 @@ from handlers.config.fields import (
     _clock_time,
     none_as_empty_list,
 )
+from handlers.config.program_spec import ProgramSpec
 
 _Spec = Spec
 _none_as_empty_list = none_as_empty_list
@@ -226,7 +227,8 @@ class Config(_Spec):
     workspaces: list[WorkspaceSpec] = Field(default_factory=list)
     people: list[PersonSpec] = Field(default_factory=list)
     teams: list[TeamSpec] = Field(default_factory=list)
+    programs: list[ProgramSpec] = Field(default_factory=list)
 
-    _sections_may_be_empty = field_validator("workspaces", "people", "teams", mode="before")(
-        _none_as_empty_list
-    )
+    _sections_may_be_empty = field_validator(
+        "workspaces", "people", "teams", "programs", mode="before"
+    )(_none_as_empty_list)
