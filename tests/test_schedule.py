@@ -151,7 +151,7 @@ async def test_berlin_weekly_0230_across_autumn_change_fires_once(tmp_path: Path
 
 async def test_a_weekend_send_moves_to_monday_at_the_same_time(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
-    app, ids = await _org(tmp_path, clock, {"lon": "Europe/London"}, weekday=5, at="10:00")
+    app, _ = await _org(tmp_path, clock, {"lon": "Europe/London"}, weekday=5, at="10:00")
     await _run_until(app, clock, datetime(2026, 12, 1, tzinfo=UTC))
     [(_, at)] = await _invites(app)
     local = at.astimezone(ZoneInfo("Europe/London"))
@@ -164,7 +164,7 @@ async def test_a_weekend_send_moves_to_monday_at_the_same_time(tmp_path: Path) -
 
 async def test_quiet_hours_move_a_send_to_the_next_allowed_morning(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
-    app, ids = await _org(tmp_path, clock, {"nyc": "America/New_York"}, weekday=2, at="21:00")
+    app, _ = await _org(tmp_path, clock, {"nyc": "America/New_York"}, weekday=2, at="21:00")
     await _run_until(app, clock, datetime(2026, 11, 27, tzinfo=UTC))
     [(_, at)] = await _invites(app)
     local = at.astimezone(ZoneInfo("America/New_York"))
@@ -176,7 +176,7 @@ async def test_quiet_hours_move_a_send_to_the_next_allowed_morning(tmp_path: Pat
 
 async def test_downtime_catch_up_sends_once_or_records_a_miss(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
-    app, ids = await _org(tmp_path, clock, {"lon": "Europe/London"})
+    app, _ = await _org(tmp_path, clock, {"lon": "Europe/London"})
     # Down over the weekend, back two hours after Monday 09:00: still meaningful.
     clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
     for _ in range(3):  # restarts dispatching again and again: still one round
