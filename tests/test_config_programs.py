@@ -63,7 +63,8 @@ async def test_programs_are_created_idempotently_and_planned(any_db: Database) -
         ({"instrument": "nope"}, "programs[0].instrument: no instrument 'nope'"),
         (
             {"per": 2, "rounds": 3},
-            "programs[0].rotation_rounds: 2 of 7 items per pulse cannot ask every item within 3 rounds; it takes at least 4",
+            "programs[0].rotation_rounds: 2 of 7 items per pulse cannot ask every item "
+            "within 3 rounds; it takes at least 4",
         ),
         ({"per": 9}, "programs[0].items_per_pulse: team_safety has only 7 items"),
         ({"respondents": 2}, "programs[0].thresholds.respondents"),
