@@ -13,7 +13,7 @@ from bot.local import api as local_api
 from bot.local.channel import LocalMessenger
 from bot.messenger import Messenger
 from bot.settings import Settings
-from handlers import pulse_schedule
+from handlers import commitment_schedule, pulse_schedule
 from handlers.context import Services
 from handlers.pulse_close import close_due_rounds
 from handlers.router import Router
@@ -55,7 +55,13 @@ class Pulsecoach:
         async def fire_pulse(entry: ScheduleEntry, now: datetime) -> Fired:
             return await pulse_schedule.fire(services, entry, now)
 
-        kinds: dict[str, KindHandler] = {pulse_schedule.KIND: fire_pulse}
+        async def fire_commitment(entry: ScheduleEntry, now: datetime) -> Fired:
+            return await commitment_schedule.fire(services, entry, now)
+
+        kinds: dict[str, KindHandler] = {
+            pulse_schedule.KIND: fire_pulse,
+            commitment_schedule.KIND: fire_commitment,
+        }
         return cls(
             settings=settings,
             db=db,
@@ -112,7 +118,8 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
     web_app[PULSECOACH_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
-    local_api.setup(web_app, app.db, app.router)
+    if app.settings.local_enabled:
+        local_api.setup(web_app, app.db, app.router)
     runtime = SchedulerRuntime()
 
     async def on_startup(_: web.Application) -> None:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
         "INFO", validation_alias="PULSECOACH_LOG_LEVEL"
     )
     instrument_dirs: str = Field("", validation_alias="PULSECOACH_INSTRUMENT_DIRS")
+    # The local web chat: on by default only while no chat platform is configured.
+    local_channel: bool | None = Field(None, validation_alias="PULSECOACH_LOCAL_CHANNEL")
     dispatch_seconds: float = Field(
         15.0, gt=0, le=3600, validation_alias="PULSECOACH_DISPATCH_SECONDS"
     )
@@ -94,8 +96,14 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
 
+    @property
+    def local_enabled(self) -> bool:
+        if self.local_channel is not None:
+            return self.local_channel
+        return not (self.slack_enabled or self.teams_enabled)
+
     def enabled_channels(self) -> list[str]:
-        channels = ["local"]
+        channels = ["local (loopback only)"] if self.local_enabled else []
         if self.slack_enabled:
             channels.append("slack (socket mode)" if self.slack_app_token else "slack (http)")
         if self.teams_enabled:

@@ -279,3 +279,25 @@ async def all_programs(session: AsyncSession) -> list[tuple[PulseProgram, Team, 
         .order_by(col(Workspace.key), col(Team.key), col(PulseProgram.key))
     )
     return [(p, t, w) for p, t, w in (await session.exec(query)).all()]
+
+
+async def store_history(
+    session: AsyncSession,
+    round_: PulseRound,
+    answered: set[int],
+    answers: Sequence[tuple[str, str, int]],
+    comments: Sequence[tuple[str, str]],
+    closed_at: datetime,
+) -> None:
+    """Record a finished round in one go (demo history and imports)."""
+    for invite in await invites(session, round_.id or 0):
+        invite.answered = invite.person_id in answered
+        session.add(invite)
+    session.add_all(
+        PulseAnswer(round_id=round_.id or 0, respondent=r, item_key=k, score=s)
+        for r, k, s in answers
+    )
+    session.add_all(
+        PulseComment(round_id=round_.id or 0, respondent=r, text=t) for r, t in comments
+    )
+    await close_round(session, round_, closed_at)

@@ -277,7 +277,7 @@ async def test_healthz(client: TestClient[Any, Any]) -> None:
     assert body["status"] == "ok"
     assert body["schema"] == await pulsecoach(client).db.current_revision()
     assert body["schema"]
-    assert "local" in body["channels"]
+    assert body["channels"] == ["local (loopback only)"]
 
 
 async def test_metrics_count_actions(client: TestClient[Any, Any]) -> None:
@@ -290,3 +290,36 @@ async def test_metrics_count_actions(client: TestClient[Any, Any]) -> None:
     assert "# TYPE pulsecoach_actions_total counter" in metrics
     assert 'pulsecoach_actions_total{channel="local",outcome="ok"}' in metrics
     assert "pulsecoach_action_seconds_bucket" in metrics
+
+
+async def test_local_chat_is_off_when_a_platform_is_configured(tmp_path: Path) -> None:
+    settings = Settings(
+        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SLACK_SIGNING_SECRET="s"
+    )
+    assert not settings.local_enabled and settings.enabled_channels() == ["slack (http)"]
+    forced = Settings(
+        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        SLACK_SIGNING_SECRET="s",
+        PULSECOACH_LOCAL_CHANNEL="true",
+    )
+    assert forced.local_enabled
+
+
+async def test_local_chat_refuses_requests_from_other_machines() -> None:
+    from unittest import mock
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.local.api import json_errors
+
+    transport = mock.Mock()
+    transport.get_extra_info.return_value = ("192.0.2.7", 40000)
+    request = make_mocked_request("GET", "/api/local/personas", transport=transport)
+
+    async def handler(_: web.Request) -> web.Response:
+        raise AssertionError("must not run")
+
+    response = await json_errors(request, handler)
+    assert response.status == 403
+    assert "only on this machine" in json.loads(response.text or "")["error"]  # type: ignore[attr-defined]

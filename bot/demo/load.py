@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.demo.history import open_demo_round, seed_pulse_history
 from handlers.config.apply import apply_file
 
 if TYPE_CHECKING:
@@ -16,4 +17,7 @@ ORGANISATION = Path(__file__).parent / "organisation.yaml"
 async def load_demo(app: Pulsecoach) -> list[str]:
     """Apply the demo organisation; returns what changed, for the console."""
     report = await apply_file(app.db, ORGANISATION, actor="demo")
-    return report.changes or ["demo organisation already loaded"]
+    lines = report.changes or ["demo organisation already loaded"]
+    lines += await seed_pulse_history(app)
+    lines += await open_demo_round(app)
+    return lines

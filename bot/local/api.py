@@ -9,6 +9,7 @@ POST /api/local/people/{handle}/messages       a text message to the bot: {text}
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -247,9 +248,25 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+LOCAL_PATHS = ("/api/local/", "/static/")
+
+
+def _from_loopback(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The API answers in JSON even when something unexpected breaks."""
+    """The API answers in JSON even when something unexpected breaks. The local chat
+    has no login, so it answers only on this machine: anyone else could read anyone's
+    chat, own pulse answers included."""
+    if (request.path == "/" or request.path.startswith(LOCAL_PATHS)) and not _from_loopback(
+        request
+    ):
+        return error(403, "the local chat answers only on this machine (loopback)")
     try:
         return await handler(request)
     except web.HTTPException:

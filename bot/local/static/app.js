@@ -76,7 +76,11 @@ function clock(iso) {
   return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+// http(s) images, and inline PNG/SVG charts (an <img> never runs scripts in an SVG).
+const INLINE_IMAGE = /^data:image\/(png|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+
 function safeImageUrl(url) {
+  if (INLINE_IMAGE.test(String(url))) return String(url);
   try {
     const parsed = new URL(String(url), window.location.href);
     return ["http:", "https:"].includes(parsed.protocol) ? parsed.href : null;
