@@ -70,7 +70,8 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
             f"{opened.closes_at:%Y-%m-%d %H:%M} UTC"
         )
         print(f"items: {', '.join(opened.items)}")
-        print(f"sent to {len(opened.invited)}: {', '.join(opened.invited)}")
+        shown = ", ".join(opened.invited[:12]) + (" …" if len(opened.invited) > 12 else "")
+        print(f"sent to {len(opened.invited)}: {shown}")
         for handle, why in opened.left_out.items():
             print(f"not sent to {handle}: {why}")
         return 0

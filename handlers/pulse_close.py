@@ -9,8 +9,8 @@ from handlers.pulse_results import results_message, team_results
 from handlers.pulse_rounds import (
     PAUSE_AFTER_UNANSWERED,
     RoundClosed,
-    _enqueue,
     _team_and_program,
+    outgoing,
 )
 from handlers.pulse_view import closed_message, paused_message
 from scheduler.people import person_timezone
@@ -33,19 +33,21 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
         invites = await pulse.invites(session, round_id)
         answered = sum(1 for i in invites if i.answered)
         paused: list[str] = []
+        batch: list[outbox.Outgoing] = []
         for invite in invites:
             person = await directory.person(session, invite.person_id)
             assert person is not None
             tz = person_timezone(person, team, workspace)
             closed = closed_message(round_, team.name, tz, len(invites), answered, person.locale)
-            await _enqueue(
-                session,
-                f"pulse-closed:{round_id}:{person.id}",
-                person,
-                "pulse-closed",
-                closed,
-                now,
-                None,
+            batch.append(
+                outgoing(
+                    f"pulse-closed:{round_id}:{person.id}",
+                    person,
+                    "pulse-closed",
+                    closed,
+                    now,
+                    None,
+                )
             )
             if round_.kind == "test":
                 continue
@@ -57,16 +59,18 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
                 state.paused_at = now
                 paused.append(person.handle)
                 message = paused_message(round_.program_id, team.name, person.locale)
-                await _enqueue(
-                    session,
-                    f"pulse-paused:{round_id}:{person.id}",
-                    person,
-                    "pulse-paused",
-                    message,
-                    now,
-                    None,
+                batch.append(
+                    outgoing(
+                        f"pulse-paused:{round_id}:{person.id}",
+                        person,
+                        "pulse-paused",
+                        message,
+                        now,
+                        None,
+                    )
                 )
             session.add(state)
+        await outbox.enqueue_many(session, batch)
         audit.record(
             session,
             actor,
@@ -97,16 +101,13 @@ async def _relay_results(services: Services, team_key: str, round_id: int) -> No
                 if p not in readers
             ]
         message = results_message(results)
-        for person in readers:
-            await _enqueue(
-                session,
-                f"pulse-results:{round_id}:{person.id}",
-                person,
-                "pulse-results",
-                message,
-                now,
-                None,
-            )
+        await outbox.enqueue_many(
+            session,
+            [
+                outgoing(f"pulse-results:{round_id}:{p.id}", p, "pulse-results", message, now, None)
+                for p in readers
+            ],
+        )
 
 
 async def close_team_round(services: Services, team_key: str, actor: str = "cli") -> RoundClosed:

@@ -24,6 +24,7 @@ from storage.pulse_models import PulseProgram, PulseRound
 MAX_PULSES_PER_WEEK = 3  # fatigue governor: prompts per person per week, all programs
 PAUSE_AFTER_UNANSWERED = 3
 DEFAULT_REMINDERS = {"halfway": True, "before_close_hours": 12, "max": 2}
+REMINDER_STALE_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,19 @@ async def _eligible(
     return chosen, left_out
 
 
+def _why_not(left_out: Mapping[str, str]) -> str:
+    """'maya: on leave until …' for a few people, counts by reason for many."""
+    if not left_out:
+        return "the team has no executives"
+    if len(left_out) <= 3:
+        return "; ".join(f"{handle}: {why}" for handle, why in left_out.items())
+    reasons: dict[str, int] = {}
+    for why in left_out.values():
+        reason = why.split(" until ")[0]
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+
+
 def reminder_times(program: PulseProgram, opened: datetime, closes: datetime) -> list[datetime]:
     policy = {**DEFAULT_REMINDERS, **(program.reminders or {})}
     times: list[datetime] = []
@@ -194,9 +208,7 @@ async def open_round(
         )
         left_out |= not_eligible
         if not invitees:
-            raise Refused(
-                f"Nobody in {team.name} can be asked right now: {left_out or 'no executives'}."
-            )
+            raise Refused(f"Nobody in {team.name} can be asked right now: {_why_not(left_out)}.")
         number = await pulse.next_round_number(session, program.id)
         round_ = await pulse.create_round(
             session,
@@ -220,20 +232,26 @@ async def open_round(
             [p.id or 0 for p in invitees],
         )
         assert round_.id is not None
+        batch: list[outbox.Outgoing] = []
+        rendered: dict[tuple[str, str], Message] = {}  # the same for everyone in a zone
         for person in invitees:
             tz = person_timezone(person, team, workspace)
             sent_at = max(send_at.get(person.id or 0, now), now)
-            reminders = reminder_times(program, sent_at, round_.closes_at)
-            message = pulse_message(round_, team.name, instrument, tz, {}, locale=person.locale)
-            await _enqueue(
-                session,
-                f"pulse:{round_.id}:invite:{person.id}",
-                person,
-                "pulse",
-                message,
-                sent_at,
-                round_.closes_at,
+            message = rendered.get((tz.key, person.locale))
+            if message is None:
+                message = pulse_message(round_, team.name, instrument, tz, {}, locale=person.locale)
+                rendered[(tz.key, person.locale)] = message
+            batch.append(
+                outgoing(
+                    f"pulse:{round_.id}:invite:{person.id}",
+                    person,
+                    "pulse",
+                    message,
+                    sent_at,
+                    round_.closes_at,
+                )
             )
+            reminders = reminder_times(program, sent_at, round_.closes_at)
             for n, when in enumerate(reminders, start=1):
                 at, _ = next_allowed(when, availability(person, team, workspace))
                 if at >= round_.closes_at:
@@ -249,15 +267,19 @@ async def open_round(
                         closes=local_time(round_.closes_at, tz),
                     ),
                 )
-                await _enqueue(
-                    session,
-                    f"pulse:{round_.id}:remind:{person.id}:{n}",
-                    person,
-                    "pulse-reminder",
-                    nudge,
-                    at,
-                    round_.closes_at,
+                # A nudge hours late (say, after downtime) is noise: it expires instead.
+                expires = min(round_.closes_at, at + REMINDER_STALE_AFTER)
+                batch.append(
+                    outgoing(
+                        f"pulse:{round_.id}:remind:{person.id}:{n}",
+                        person,
+                        "pulse-reminder",
+                        nudge,
+                        at,
+                        expires,
+                    )
                 )
+        await outbox.enqueue_many(session, batch)
         audit.record(
             session,
             f"person:{requested_by}" if requested_by else "cli",
@@ -278,17 +300,10 @@ async def open_round(
         )
 
 
-async def _enqueue(
-    session: AsyncSession,
-    key: str,
-    person: Person,
-    kind: str,
-    message: Message,
-    at: datetime,
-    expires: datetime | None,
-) -> None:
-    await outbox.enqueue(
-        session,
+def outgoing(
+    key: str, person: Person, kind: str, message: Message, at: datetime, expires: datetime | None
+) -> outbox.Outgoing:
+    return outbox.Outgoing(
         dedupe_key=key,
         person_id=person.id or 0,
         kind=kind,

@@ -18,7 +18,9 @@ from storage.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)
+# A crashed sender's claimed rows return after the lease: keep batches small enough to
+# send well within it, so a restart resumes within seconds, not minutes.
+LEASE = timedelta(seconds=30)
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Sender:
         self.clock = clock
         self.messengers = messengers
 
-    async def drain(self, batch: int = 100) -> DrainResult:
+    async def drain(self, batch: int = 25) -> DrainResult:
         """Send everything due now, one batch at a time, until nothing is due."""
         result = DrainResult()
         async with self.db.session() as session:

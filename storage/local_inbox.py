@@ -12,13 +12,21 @@ from storage.types import utcnow
 
 
 async def upsert(
-    session: AsyncSession, person_id: int, ref: str, sender: str, payload: dict[str, Any]
+    session: AsyncSession,
+    person_id: int,
+    ref: str,
+    sender: str,
+    payload: dict[str, Any],
+    same_is_noop: bool = False,
 ) -> LocalMessage:
-    """Store a message; a message with the same ref is updated in place."""
+    """Store a message; a message with the same ref is updated in place. With
+    `same_is_noop`, an identical payload changes nothing (an outbox redelivery)."""
     query = select(LocalMessage).where(LocalMessage.person_id == person_id, LocalMessage.ref == ref)
     existing = (await session.exec(query)).first()
     if existing is None:
         existing = LocalMessage(person_id=person_id, ref=ref, sender=sender, payload=payload)
+    elif same_is_noop and existing.payload == payload:
+        return existing
     else:
         existing.payload = payload
         existing.version += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,45 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
 from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to write to the outbox."""
+
+    dedupe_key: str
+    person_id: int
+    kind: str
+    ref: str
+    payload: dict[str, Any]
+    not_before: datetime
+    expires_at: datetime | None = None
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> int:
+    """Add the messages whose dedupe key is new, in one statement; returns how many.
+    A fan-out to thousands is one round trip, and a retried fan-out adds nothing."""
+    if not messages:
+        return 0
+    created = utcnow()
+    rows = [
+        {
+            **vars(m),  # shallow: payloads are not copied
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": created,
+        }
+        for m in messages
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = SQLModel.metadata.tables["outbox_message"]
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
+    connection = await session.connection()
+    # RETURNING counts what was added on every driver (asyncpg reports no rowcount).
+    return len((await connection.execute(statement, rows)).all())
 
 
 async def enqueue(
@@ -27,24 +68,8 @@ async def enqueue(
     expires_at: datetime | None = None,
 ) -> bool:
     """Add a message unless one with this dedupe key exists. True when added."""
-    values = {
-        "dedupe_key": dedupe_key,
-        "person_id": person_id,
-        "kind": kind,
-        "ref": ref,
-        "payload": payload,
-        "not_before": not_before,
-        "expires_at": expires_at,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "created_at": utcnow(),
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = SQLModel.metadata.tables["outbox_message"]
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await session.exec(statement)
-    return bool(result.rowcount)
+    message = Outgoing(dedupe_key, person_id, kind, ref, payload, not_before, expires_at)
+    return await enqueue_many(session, [message]) == 1
 
 
 async def claim_due(

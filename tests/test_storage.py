@@ -154,3 +154,19 @@ async def test_message_without_active_address_is_recorded_failed(
     async with db.session() as session:
         row = (await session.exec(select(OutboxMessage))).one()
     assert (row.status, row.last_error) == ("failed", "slack is off")
+
+
+async def test_enqueue_many_adds_only_new_keys(any_db: Database, clock: FakeClock) -> None:
+    person_id = await _person(any_db)
+    payload = notice("x", "x").model_dump(mode="json")
+
+    def message(key: str) -> outbox.Outgoing:
+        return outbox.Outgoing(key, person_id, "test", key, payload, clock.now())
+
+    async with any_db.session() as session:
+        assert await outbox.enqueue_many(session, [message("a")]) == 1
+    async with any_db.session() as session:
+        assert await outbox.enqueue_many(session, [message(k) for k in "abc"]) == 2
+        assert await outbox.enqueue_many(session, []) == 0
+    async with any_db.session() as session:
+        assert await outbox.counts(session) == {"pending": 3}

@@ -18,7 +18,14 @@ class LocalMessenger:
 
     async def deliver(self, person_id: int, address: dict[str, Any], message: Message) -> Delivery:
         async with self.db.session() as session:
+            # A redelivery after a crash between delivering and marking sent shows nothing
+            # twice: delivery to the local chat is idempotent.
             stored = await local_inbox.upsert(
-                session, person_id, message.ref, "bot", message.model_dump(mode="json")
+                session,
+                person_id,
+                message.ref,
+                "bot",
+                message.model_dump(mode="json"),
+                same_is_noop=True,
             )
         return Delivery(external_ref={"local_message_id": stored.id})
