@@ -11,10 +11,13 @@ from aiohttp import web
 from bot import metrics
 from bot.local import api as local_api
 from bot.local.channel import LocalMessenger
+from bot.local.charts import setup_charts
 from bot.messenger import Messenger
 from bot.settings import Settings
-from handlers import commitment_schedule, pulse_schedule
+from bot.slack.mount import mount_slack, slack_messenger
+from handlers import commitment_schedule, contract_schedule, digest_schedule, pulse_schedule
 from handlers.context import Services
+from handlers.digests import digest_options
 from handlers.pulse_close import close_due_rounds
 from handlers.router import Router
 from prompts.instruments import load_instruments
@@ -58,11 +61,20 @@ class Pulsecoach:
         async def fire_commitment(entry: ScheduleEntry, now: datetime) -> Fired:
             return await commitment_schedule.fire(services, entry, now)
 
+        async def fire_contract(entry: ScheduleEntry, now: datetime) -> Fired:
+            return await contract_schedule.fire(services, entry, now)
+
+        async def fire_digest(entry: ScheduleEntry, now: datetime) -> Fired:
+            async with digest_options(settings) as options:
+                return await digest_schedule.fire(services, entry, now, options)
+
         kinds: dict[str, KindHandler] = {
             pulse_schedule.KIND: fire_pulse,
             commitment_schedule.KIND: fire_commitment,
+            contract_schedule.KIND: fire_contract,
+            digest_schedule.KIND: fire_digest,
         }
-        return cls(
+        built = cls(
             settings=settings,
             db=db,
             clock=clock,
@@ -73,6 +85,9 @@ class Pulsecoach:
             lock=LeaderLock(db),
             messengers=messengers,
         )
+        if (slack := slack_messenger(built)) is not None:
+            messengers["slack"] = slack
+        return built
 
     def system_jobs(self, runtime: SchedulerRuntime) -> None:
         """Every process sends; only the leader plans, opens, closes and purges."""
@@ -120,6 +135,7 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
     web_app.router.add_get("/metrics", metrics_endpoint)
     if app.settings.local_enabled:
         local_api.setup(web_app, app.db, app.router)
+    setup_charts(web_app, app)
     runtime = SchedulerRuntime()
 
     async def on_startup(_: web.Application) -> None:
@@ -136,4 +152,5 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
 
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.append(on_cleanup)
+    mount_slack(web_app, app)  # after: its cleanup runs before the database closes
     return web_app

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_schedule import add_schedule_commands
 
     add_pulse_commands(sub)
+    from bot.cli_digest import add_digest_commands
+
+    add_digest_commands(sub)
     add_schedule_commands(sub)
     return parser
 

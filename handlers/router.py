@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.events import ActionEvent, Reply, TextEvent, UnknownAction
-from handlers import admin, home, home_view, pulse
+from handlers import admin, commitments, contracts, digests, home, home_view, pulse
 from handlers.context import ActionHandler, CommandHandler, Services
 
-CAPABILITIES = (home, pulse, admin, home_view)
+CAPABILITIES = (home, pulse, admin, home_view, commitments, contracts, digests)
 
 
 class Router:

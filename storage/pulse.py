@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func
+from sqlalchemy import case, delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
@@ -61,9 +61,15 @@ async def create_round(
     assert round_.id is not None
     if round_.privacy == ANONYMOUS:
         session.add(PulseRoundKey(round_id=round_.id, key=secrets.token_hex(32)))
-    for person_id in invitee_ids:
-        session.add(PulseInvite(round_id=round_.id, person_id=person_id))
-    await session.flush()
+    if invitee_ids:  # one statement for the whole team, however large
+        await session.exec(
+            insert(PulseInvite).values(
+                [
+                    {"round_id": round_.id, "person_id": p, "answered": False, "skipped": False}
+                    for p in invitee_ids
+                ]
+            )
+        )
     return round_
 
 

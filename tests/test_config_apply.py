@@ -172,7 +172,7 @@ async def test_dry_run_reports_the_same_changes_and_writes_nothing(any_db: Datab
     assert await snapshot(any_db) == empty
     real = await apply_file(any_db, ORGANISATION)
     assert dry.changes == real.changes
-    assert len(real.changes) == 18
+    assert len(real.changes) == 20  # workspace, 8 people, 9 memberships, program, sessions
 
 
 async def test_dry_run_of_an_update_writes_nothing(db: Database) -> None:
@@ -414,8 +414,9 @@ BAD_INPUT = [
         id="unknown-key",
     ),
     pytest.param(
-        BASE + "programs: []\n",
-        "org.yaml:52: programs: unknown section (expected workspaces, people, teams)",
+        BASE + "programmes: []\n",
+        "org.yaml:52: programmes: unknown section (expected workspaces, people, teams, "
+        "programs, contracts, commitments, sessions)",
         id="unknown-section",
     ),
     pytest.param(
@@ -528,7 +529,8 @@ BAD_INPUT = [
     ),
     pytest.param(
         "- just\n- a list\n",
-        "org.yaml:1: the file must be a mapping of sections (workspaces, people, teams)",
+        "org.yaml:1: the file must be a mapping of sections (workspaces, people, teams, "
+        "programs, contracts, commitments, sessions)",
         id="not-a-mapping",
     ),
     pytest.param("# nothing\n", "org.yaml:1: the file is empty", id="empty"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.demo.commitments import seed_commitments
 from bot.demo.history import open_demo_round, seed_pulse_history
 from handlers.config.apply import apply_file
 
@@ -20,4 +21,5 @@ async def load_demo(app: Pulsecoach) -> list[str]:
     lines = report.changes or ["demo organisation already loaded"]
     lines += await seed_pulse_history(app)
     lines += await open_demo_round(app)
+    lines += await seed_commitments(app)
     return lines

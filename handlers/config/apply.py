@@ -40,6 +40,12 @@ from typing import Any
 import yaml
 
 from handlers.config.base import Changes, Ids, Section, _Flow
+from handlers.config.contracts import (
+    apply_commitments,
+    apply_contracts,
+    export_commitments,
+    export_contracts,
+)
 from handlers.config.fields import ConfigError, FieldError
 from handlers.config.loader import LoadedConfig, load_file, load_text
 from handlers.config.organisation import (
@@ -51,6 +57,7 @@ from handlers.config.organisation import (
     export_workspaces,
 )
 from handlers.config.programs import apply_programs, export_programs
+from handlers.config.sessions import apply_sessions, export_sessions
 from storage import config_state
 from storage.db import Database
 
@@ -79,6 +86,9 @@ SECTIONS: list[Section] = [
     Section("people", apply_people, export_people),
     Section("teams", apply_teams, export_teams),
     Section("programs", apply_programs, export_programs),
+    Section("contracts", apply_contracts, export_contracts),
+    Section("commitments", apply_commitments, export_commitments),  # norms first: links
+    Section("sessions", apply_sessions, export_sessions),  # keep last: after contracts too
 ]
 
 

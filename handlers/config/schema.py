@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from handlers.config.contract_spec import CommitmentSpec, ContractSpec
 from handlers.config.fields import (
     ROLES,
     WEEKDAYS,
@@ -54,6 +55,7 @@ from handlers.config.fields import (
     none_as_empty_list,
 )
 from handlers.config.program_spec import ProgramSpec
+from handlers.config.session_spec import SessionsSpec
 
 _Spec = Spec
 _none_as_empty_list = none_as_empty_list
@@ -228,7 +230,17 @@ class Config(_Spec):
     people: list[PersonSpec] = Field(default_factory=list)
     teams: list[TeamSpec] = Field(default_factory=list)
     programs: list[ProgramSpec] = Field(default_factory=list)
+    contracts: list[ContractSpec] = Field(default_factory=list)
+    commitments: list[CommitmentSpec] = Field(default_factory=list)
+    sessions: list[SessionsSpec] = Field(default_factory=list)
 
     _sections_may_be_empty = field_validator(
-        "workspaces", "people", "teams", "programs", mode="before"
+        "workspaces",
+        "people",
+        "teams",
+        "programs",
+        "contracts",
+        "commitments",
+        "sessions",
+        mode="before",
     )(_none_as_empty_list)

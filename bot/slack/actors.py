@@ -1,0 +1,53 @@
+"""Slack users as pulsecoach people: (team id, user id) -> Actor, cached briefly; someone
+unknown is matched by email once, else ignored and logged once."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.events import Actor
+from bot.slack.roster import Roster
+from storage import slack_store
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+KNOWN_SECONDS = 300.0
+UNKNOWN_SECONDS = 600.0  # how long before an unknown user is looked up in Slack again
+
+
+class Actors:
+    def __init__(self, db: Database, roster: Roster) -> None:
+        self.db = db
+        self.roster = roster
+        self._cache: dict[tuple[str, str], tuple[float, Actor | None]] = {}
+        self._logged: set[tuple[str, str]] = set()
+
+    async def resolve(self, team: str, user: str, token: str | None = None) -> Actor | None:
+        key = (team, user)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        actor = await self._find(team, user)
+        if actor is None and token and await self.roster.match_user(team, user, token):
+            actor = await self._find(team, user)
+        if actor is None:
+            if key not in self._logged:
+                self._logged.add(key)
+                log.info("slack: ignoring user %s of team %s: not a pulsecoach person", user, team)
+            self._cache[key] = (time.monotonic() + UNKNOWN_SECONDS, None)
+            return None
+        self._cache[key] = (time.monotonic() + KNOWN_SECONDS, actor)
+        return actor
+
+    async def _find(self, team: str, user: str) -> Actor | None:
+        async with self.db.session() as session:
+            found = await slack_store.person_for_user(session, team, user)
+        if found is None:
+            return None
+        return Actor(person_id=found[0], workspace_id=found[1], channel="slack")
+
+    def forget(self) -> None:
+        """After a roster change: look everyone up again."""
+        self._cache.clear()

@@ -1,0 +1,186 @@
+"""Free-text inputs in Slack: the neutral model submits a message's text inputs with its
+next button; Slack asks for text in a modal.
+
+So a message with inputs shows, in place of that button, an opener ("Send comment…")
+whose value carries the little form (what to ask, which action to call). A click opens
+the modal; its submission comes back as the original action with `inputs`. A form too
+big for a button value (2,000 characters) is shown inline instead: Slack allows input
+blocks in messages and sends their state with the next click.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import Block, Button, Buttons, Message, TextInput
+from bot.slack.blockkit import (
+    BUTTON_VALUE,
+    INPUT_LABEL,
+    INPUT_MAX,
+    MODAL_BUTTON,
+    MODAL_TITLE,
+    PLACEHOLDER,
+    PRIVATE_METADATA,
+    plain,
+)
+from prompts.texts import text as say
+
+OPEN = "pc.form"  # the opener button's action id
+CALLBACK = "pc.form"  # the modal's callback id
+
+
+@dataclass(frozen=True)
+class Form:
+    action_id: str
+    value: str
+    submit: str
+    inputs: tuple[TextInput, ...]
+
+    def encode(self, prefill: bool = True, placeholders: bool = True) -> str:
+        return json.dumps(
+            {
+                "a": self.action_id,
+                "v": self.value,
+                "s": self.submit,
+                "i": [
+                    {
+                        "id": i.input_id,
+                        "l": i.label,
+                        "p": i.placeholder if placeholders else "",
+                        "m": int(i.multiline),
+                        "x": i.max_length,
+                        "val": i.value if prefill else "",
+                    }
+                    for i in self.inputs
+                ],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    def compact(self) -> str | None:
+        """The form as a button value, dropping prefill and placeholders if it must."""
+        for options in ({}, {"prefill": False}, {"prefill": False, "placeholders": False}):
+            encoded = self.encode(**options)
+            if len(encoded) <= BUTTON_VALUE:
+                return encoded
+        return None
+
+    @classmethod
+    def decode(cls, value: str) -> Form:
+        data = json.loads(value)
+        inputs = tuple(
+            TextInput(
+                input_id=str(i["id"]),
+                label=str(i["l"]),
+                placeholder=str(i.get("p", "")),
+                multiline=bool(i.get("m")),
+                max_length=int(i.get("x", 1000)),
+                value=str(i.get("val", "")),
+            )
+            for i in data["i"]
+        )
+        return cls(str(data["a"]), str(data["v"]), str(data["s"]), inputs)
+
+
+def form_of(message: Message) -> Form | None:
+    """The message's inputs and the button that submits them (the first one after)."""
+    inputs: list[TextInput] = []
+    for block in message.blocks:
+        if isinstance(block, TextInput):
+            inputs.append(block)
+        elif isinstance(block, Buttons) and inputs and block.buttons:
+            submit = block.buttons[0]
+            return Form(submit.action_id, submit.value, submit.label, tuple(inputs))
+    return None
+
+
+def with_openers(message: Message) -> list[Block]:
+    """The message's blocks with its inputs folded into an opener button, when they fit."""
+    form = form_of(message)
+    encoded = form.compact() if form else None
+    if form is None or encoded is None:
+        return list(message.blocks)
+    blocks: list[Block] = []
+    replaced = False
+    for block in message.blocks:
+        if isinstance(block, TextInput):
+            continue
+        if isinstance(block, Buttons) and not replaced and block.buttons:
+            first = block.buttons[0]
+            if (first.action_id, first.value) == (form.action_id, form.value):
+                opener = Button(
+                    action_id=OPEN,
+                    value=encoded,
+                    label=f"{first.label}…",
+                    style="primary" if first.style == "default" else first.style,
+                )
+                block = Buttons(buttons=(opener, *block.buttons[1:]))
+                replaced = True
+        blocks.append(block)
+    return blocks
+
+
+def inline_input(block: TextInput, block_id: str) -> dict[str, Any]:
+    """An input block: in a modal, or inline in a message when no opener fits."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": block.input_id,
+        "multiline": block.multiline,
+        "max_length": max(1, min(block.max_length, INPUT_MAX)),
+    }
+    if block.placeholder:
+        element["placeholder"] = plain(block.placeholder, PLACEHOLDER)
+    if block.value:
+        element["initial_value"] = block.value[:INPUT_MAX]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,  # emptiness is the handler's to refuse, in its own words
+        "label": plain(block.label, INPUT_LABEL),
+        "element": element,
+    }
+
+
+def modal(
+    form: Form, metadata: dict[str, Any], title: str | None = None, intro: list[Any] | None = None
+) -> dict[str, Any]:
+    """The modal asking for the form's inputs; `intro` blocks go above them."""
+    packed = json.dumps(metadata, separators=(",", ":"))
+    if len(packed) > PRIVATE_METADATA:
+        packed = json.dumps({k: v for k, v in metadata.items() if k != "r"})
+    blocks = list(intro or [])
+    blocks += [inline_input(i, f"in|{i.input_id}") for i in form.inputs]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK,
+        "title": plain(title or form.submit, MODAL_TITLE),
+        "submit": plain(form.submit, MODAL_BUTTON),
+        "close": plain(say("slack.modal.cancel"), MODAL_BUTTON),
+        "private_metadata": packed,
+        "blocks": blocks[:100],
+    }
+
+
+def inputs_of(state: dict[str, Any] | None) -> dict[str, str]:
+    """Typed text from a view's or message's `state.values`, by input id."""
+    found: dict[str, str] = {}
+    for actions in (state or {}).get("values", {}).values():
+        for action_id, element in actions.items():
+            if element.get("type") == "plain_text_input":
+                found[action_id] = element.get("value") or ""
+    return found
+
+
+def error_block(blocks: list[dict[str, Any]], reason: str) -> str:
+    """Which input of a modal a refusal is about: the one it names, else the first."""
+    inputs = [b for b in blocks if b.get("type") == "input"]
+    lowered = reason.lower()
+    for block in inputs:
+        label = str((block.get("label") or {}).get("text") or "").lower()
+        input_id = str((block.get("element") or {}).get("action_id") or "").lower()
+        if (label and label in lowered) or (input_id and input_id in lowered):
+            return str(block["block_id"])
+    return str(inputs[0]["block_id"]) if inputs else ""

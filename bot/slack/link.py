@@ -1,0 +1,167 @@
+"""The connection to Slack that the sender, the bolt app and the roster share: its
+configuration, one HTTP session, the installation store, bot tokens (rotated when they
+near expiry) and the pacer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+
+import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.settings import Settings
+from bot.slack.crypto import Sealer
+from bot.slack.install_store import DatabaseInstallationStore
+from bot.slack.pacing import Pacer
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+POSTS_PER_MINUTE = 600.0  # chat.postMessage per workspace; Slack publishes no exact figure
+HEADROOM = 0.97  # pace a little under the limit: arrival jitter must not cross it
+TIER_3 = 50.0  # chat.update, conversations.open/history, users.lookupByEmail
+TIER_4 = 100.0  # users.info
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    api_url: str
+    bot_token: str | None
+    signing_secret: str | None
+    app_token: str | None
+    client_id: str | None
+    client_secret: str | None
+    secret_key: str | None
+    posts_per_minute: float = POSTS_PER_MINUTE
+    timeout: int = 15
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackConfig:
+        def secret(value: object) -> str | None:
+            return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+
+        url = settings.slack_api_url or DEFAULT_API_URL
+        per_minute = os.environ.get("PULSECOACH_SLACK_POSTS_PER_MINUTE")
+        return cls(
+            api_url=url if url.endswith("/") else url + "/",
+            bot_token=secret(settings.slack_bot_token),
+            signing_secret=secret(settings.slack_signing_secret),
+            app_token=secret(settings.slack_app_token),
+            client_id=settings.slack_client_id,
+            client_secret=secret(settings.slack_client_secret),
+            secret_key=secret(settings.secret_key),
+            posts_per_minute=float(per_minute) if per_minute else POSTS_PER_MINUTE,
+        )
+
+    @property
+    def oauth(self) -> bool:
+        """Multi-workspace: tokens come from installations in our database."""
+        return bool(self.client_id and self.client_secret)
+
+
+class SlackLink:
+    def __init__(self, config: SlackConfig, db: Database) -> None:
+        self.config = config
+        self.db = db
+        self.store: DatabaseInstallationStore | None = None
+        if config.oauth:
+            if not config.secret_key:
+                raise ValueError(
+                    "PULSECOACH_SECRET_KEY is required with SLACK_CLIENT_ID: "
+                    "Slack tokens are stored encrypted with a key derived from it"
+                )
+            self.store = DatabaseInstallationStore(
+                db, Sealer(config.secret_key), client_id=config.client_id or ""
+            )
+        self.pacer = Pacer(
+            {
+                "chat.postMessage": config.posts_per_minute * HEADROOM,
+                "chat.update": TIER_3 * HEADROOM,
+                "conversations.open": TIER_3 * HEADROOM,
+                "conversations.history": TIER_3 * HEADROOM,
+                "users.lookupByEmail": TIER_3 * HEADROOM,
+                "users.info": TIER_4 * HEADROOM,
+            }
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._sender: AsyncWebClient | None = None
+        self._rotation_locks: dict[str, asyncio.Lock] = {}
+        # Deliberately no retries on the sending client: a retried post can double a
+        # message; the sender decides what to retry, and looks before it posts again.
+        self.interactive = AsyncWebClient(
+            base_url=config.api_url,
+            timeout=config.timeout,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+            ],
+        )
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """One pooled HTTP session, made inside the running event loop on first use."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout)
+            )
+            self.interactive.session = self._session
+        return self._session
+
+    @property
+    def sender(self) -> AsyncWebClient:
+        if self._sender is None:
+            self._sender = AsyncWebClient(
+                base_url=self.config.api_url,
+                timeout=self.config.timeout,
+                session=self.session,
+                retry_handlers=[],
+            )
+        self._sender.session = self.session
+        return self._sender
+
+    def webhook(self, url: str) -> AsyncWebhookClient:
+        """For a `response_url`: updates of the clicked message, ephemeral notices."""
+        return AsyncWebhookClient(
+            url,
+            timeout=self.config.timeout,
+            session=self.session,
+            retry_handlers=[AsyncConnectionErrorRetryHandler()],
+        )
+
+    async def bot_token(self, team_id: str) -> str | None:
+        """The workspace's bot token; refreshed first when token rotation says so."""
+        if self.store is None:
+            return self.config.bot_token
+        bot = await self.store.bot_for_team(team_id)
+        if bot is None or not bot.bot_refresh_token:
+            return bot.bot_token if bot else None
+        lock = self._rotation_locks.setdefault(team_id, asyncio.Lock())
+        async with lock:  # one refresh at a time: a refresh token is good for one use
+            bot = await self.store.bot_for_team(team_id)
+            if bot is None:
+                return None
+            rotator = AsyncTokenRotator(
+                client_id=self.config.client_id or "",
+                client_secret=self.config.client_secret or "",
+                client=self.sender,
+            )
+            fresh = await rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=120)
+            if fresh is not None:
+                await self.store.async_save_bot(fresh)
+                log.info("rotated the bot token of Slack team %s", team_id)
+                return str(fresh.bot_token)
+            return str(bot.bot_token)
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()

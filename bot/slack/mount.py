@@ -1,0 +1,130 @@
+"""Slack on the pulsecoach server: HTTP routes when SLACK_SIGNING_SECRET is set, Socket
+Mode when SLACK_APP_TOKEN is set, the Messenger for the outbox sender, and the
+roster kept fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.messenger import Messenger
+from bot.slack.app import SlackChannel
+from bot.slack.link import SlackConfig, SlackLink
+from bot.slack.sender import SlackMessenger
+from storage import slack_store
+
+if TYPE_CHECKING:
+    from bot.app import Pulsecoach
+
+log = logging.getLogger(__name__)
+
+SLACK_KEY = web.AppKey("slack_channel", SlackChannel)
+ROSTER_SECONDS = 12 * 3600
+
+
+def slack_messenger(app: Pulsecoach) -> Messenger | None:
+    """The Slack Messenger, when Slack is configured."""
+    if not app.settings.slack_enabled:
+        return None
+    existing = app.messengers.get("slack")
+    if isinstance(existing, SlackMessenger):
+        return existing
+    return SlackMessenger(SlackLink(SlackConfig.from_settings(app.settings), app.db))
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """Events, interactivity and the slash command: one URL, signed by Slack."""
+    bolt = request.app[SLACK_KEY].bolt
+    return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+
+async def slack_install(request: web.Request) -> web.Response:
+    flow = request.app[SLACK_KEY].bolt.oauth_flow
+    assert flow is not None
+    return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    flow = request.app[SLACK_KEY].bolt.oauth_flow
+    assert flow is not None
+    return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+
+def mount_slack(web_app: web.Application, app: Pulsecoach) -> None:
+    """Everything Slack on this server; nothing at all when Slack is not configured."""
+    messenger = slack_messenger(app)
+    if messenger is None:
+        return
+    assert isinstance(messenger, SlackMessenger)
+    app.messengers["slack"] = messenger  # the same dict the outbox sender reads
+    link = messenger.link
+    channel = SlackChannel(link, messenger, app.router, app.services, app.settings.public_url)
+    web_app[SLACK_KEY] = channel
+    if link.config.signing_secret:
+        web_app.router.add_post("/slack/events", slack_events)
+        if channel.bolt.oauth_flow is not None:
+            web_app.router.add_get("/slack/install", slack_install)
+            web_app.router.add_get("/slack/oauth_redirect", slack_oauth_redirect)
+    running: dict[str, Any] = {}
+
+    async def on_startup(_: web.Application) -> None:
+        link.session  # noqa: B018 - the pooled session, made inside the event loop
+        if link.store is not None and link.store.sealer.key_count > 1:
+            count = await link.store.reseal_all()
+            log.info("slack: re-encrypted %d installations under the newest key", count)
+        if link.config.app_token:
+            handler = AsyncSocketModeHandler(channel.bolt, link.config.app_token)
+            await handler.connect_async()
+            running["socket"] = handler
+            log.info("slack: connected in Socket Mode")
+        running["roster"] = asyncio.create_task(_keep_roster(app, channel))
+
+    async def on_cleanup(_: web.Application) -> None:
+        task = running.get("roster")
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if "socket" in running:
+            await running["socket"].close_async()
+        await channel.after.drain()
+        await link.close()
+
+    web_app.on_startup.append(on_startup)
+    web_app.on_cleanup.insert(0, on_cleanup)  # before the database goes away
+
+
+async def _keep_roster(app: Pulsecoach, channel: SlackChannel) -> None:
+    """Match people and refresh time zones at start and twice a day (leader only)."""
+    link = channel.link
+    while True:
+        try:
+            if link.store is None and link.config.bot_token:
+                await _single_workspace(link)
+            if app.lock.held:
+                async with link.db.session() as session:
+                    teams = [w.external_id for w in await slack_store.slack_workspaces(session)]
+                for team in teams:
+                    await channel.roster.sync(team)
+                channel.actors.forget()
+        except Exception:
+            log.exception("slack: roster sync failed")
+        await asyncio.sleep(ROSTER_SECONDS)
+
+
+async def _single_workspace(link: SlackLink) -> None:
+    """With SLACK_BOT_TOKEN, the workspace is the token's: make sure we know it."""
+    try:
+        found = await link.sender.auth_test(token=link.config.bot_token)
+    except SlackApiError as error:
+        log.error("slack: SLACK_BOT_TOKEN refused: %s", error.response.get("error"))
+        return
+    async with link.db.session() as session:
+        await slack_store.ensure_workspace(session, str(found["team_id"]), str(found["team"]))

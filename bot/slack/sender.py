@@ -1,0 +1,251 @@
+"""The Slack Messenger: posts to a user id (Slack opens the app's DM by itself), updates
+in place a message whose ref the person already has, paces each workspace, and sorts
+failures into "try again" and "this address is gone".
+
+Nothing is sent twice: before a post, its (person, ref) is marked as under way; when
+the outcome is unknown (timeout, 5xx, a crash) the next attempt looks for the message
+in the conversation — every post carries its ref as message metadata — and updates it
+instead of posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+
+from bot.messages import Message
+from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
+from bot.slack.link import SlackLink
+from bot.slack.render import render_message
+from storage import directory, slack_store
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "pulsecoach_message"
+# The person cannot be reached at this address, whatever we retry.
+GONE = {
+    "user_not_found",
+    "users_not_found",
+    "user_disabled",
+    "channel_not_found",
+    "is_archived",
+    "cannot_dm_bot",
+    "messages_tab_disabled",
+}
+# The workspace's token no longer works: every address in it is gone until a reinstall.
+UNAUTHORISED = {
+    "not_authed",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "team_access_not_granted",
+    "team_not_found",
+    "ekm_access_denied",
+    "missing_scope",
+    "org_login_required",
+}
+# Our payload was refused: worth one try as plain text before retrying later.
+BAD_PAYLOAD = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
+# Slack's own trouble; the post may or may not have happened.
+UNCERTAIN = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+UNAUTHORISED_REASON = "slack: workspace token refused"
+
+
+class _Uncertain(Exception):
+    """The call may have taken effect: look before trying again."""
+
+
+class _BadPayload(Exception):
+    """Slack refused our blocks; the message can still go as plain text."""
+
+
+class _NoSuchMessage(Exception):
+    """The message to update is gone; post it anew."""
+
+
+class SlackMessenger:
+    channel = "slack"
+
+    def __init__(self, link: SlackLink) -> None:
+        self.link = link
+        self.db = link.db
+
+    async def deliver(
+        self, person_id: int, address: dict[str, Any], message: Message, fresh: bool = False
+    ) -> Delivery:
+        """Post, or update the person's message with this ref. `fresh` always posts (an
+        answer in a conversation belongs at its end); later updates go to the new one."""
+        user = str(address.get("user_id") or "")
+        if not user:
+            raise PermanentDeliveryError("slack address without user_id")
+        team = str(address.get("team_id") or await self._team_of(person_id))
+        token = await self._token(team)
+        if fresh:
+            return await self._post(token, team, user, person_id, message)
+        async with self.db.session() as session:
+            known = await slack_store.message_at(session, person_id, message.ref)
+        channel, ts = (known.channel, known.ts) if known else (None, None)
+        if known is not None and ts is None:
+            channel, ts = await self._find_posted(token, team, user, person_id, message.ref)
+        if channel and ts and await self._update(token, team, person_id, channel, ts, message):
+            return Delivery({"team_id": team, "channel": channel, "ts": ts})
+        return await self._post(token, team, user, person_id, message)
+
+    async def update_existing(self, person_id: int, team: str, message: Message) -> bool:
+        """Update the person's copy of this ref if there is one (never posts)."""
+        async with self.db.session() as session:
+            known = await slack_store.message_at(session, person_id, message.ref)
+        if known is None or not known.channel or not known.ts:
+            return False
+        token = await self._token(team)
+        return await self._update(token, team, person_id, known.channel, known.ts, message)
+
+    async def _team_of(self, person_id: int) -> str:
+        async with self.db.session() as session:
+            person = await directory.person(session, person_id)
+            workspace = await directory.workspace(session, person.workspace_id) if person else None
+        if workspace is None or workspace.channel != "slack":
+            raise PermanentDeliveryError("the person is not in a Slack workspace")
+        return workspace.external_id
+
+    async def _token(self, team: str) -> str:
+        try:
+            token = await self.link.bot_token(team)
+        except (SlackApiError, SlackTokenRotationError):  # a refused token refresh
+            log.warning("refreshing the bot token of Slack team %s failed", team)
+            raise PermanentDeliveryError(UNAUTHORISED_REASON) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TemporaryDeliveryError(f"slack token refresh: {type(error).__name__}") from None
+        if not token:
+            raise PermanentDeliveryError("pulsecoach is not installed in this Slack workspace")
+        return token
+
+    async def _post(
+        self, token: str, team: str, user: str, person_id: int, message: Message
+    ) -> Delivery:
+        rendered = render_message(message)
+        async with self.db.session() as session:
+            await slack_store.begin_post(session, person_id, message.ref, datetime.now(UTC))
+        args: dict[str, Any] = {
+            "token": token,
+            "channel": user,
+            **rendered.payload(),
+            "unfurl_links": False,
+            "unfurl_media": False,
+            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"ref": message.ref}},
+        }
+        try:
+            try:
+                response = await self._call(team, "chat.postMessage", args)
+            except _BadPayload:
+                log.error("Slack refused the blocks of %s; sending it as text", message.ref)
+                args.pop("blocks")
+                response = await self._call(team, "chat.postMessage", args)
+        except _Uncertain as unknown:  # keep the mark: the next attempt looks first
+            raise TemporaryDeliveryError(str(unknown)) from None
+        except (_BadPayload, _NoSuchMessage) as refused:
+            await self._forget(person_id, message.ref)
+            raise TemporaryDeliveryError(str(refused)) from None
+        except (TemporaryDeliveryError, PermanentDeliveryError):
+            await self._forget(person_id, message.ref)  # certainly not posted
+            raise
+        channel, ts = str(response["channel"]), str(response["ts"])
+        async with self.db.session() as session:
+            await slack_store.record_post(session, person_id, message.ref, channel, ts)
+        return Delivery({"team_id": team, "channel": channel, "ts": ts})
+
+    async def _update(
+        self, token: str, team: str, person_id: int, channel: str, ts: str, message: Message
+    ) -> bool:
+        """Update in place; False when the old message is gone (then we post anew)."""
+        args = {"token": token, "channel": channel, "ts": ts, **render_message(message).payload()}
+        try:
+            await self._call(team, "chat.update", args)
+        except (_Uncertain, _BadPayload) as failed:  # an update is safe to repeat
+            raise TemporaryDeliveryError(str(failed)) from None
+        except _NoSuchMessage:
+            await self._forget(person_id, message.ref, any_state=True)
+            return False
+        return True
+
+    async def _find_posted(
+        self, token: str, team: str, user: str, person_id: int, ref: str
+    ) -> tuple[str | None, str | None]:
+        """Look in the DM for an earlier post of this ref whose outcome we never learnt."""
+        async with self.db.session() as session:
+            channel = await slack_store.dm_channel(session, person_id)
+            mark = await slack_store.message_at(session, person_id, ref)
+        since = (mark.attempted_at if mark and mark.attempted_at else datetime.now(UTC)) - (
+            timedelta(minutes=5)
+        )
+        try:
+            if channel is None:
+                opened = await self._call(
+                    team, "conversations.open", {"token": token, "users": user}
+                )
+                channel = str(opened["channel"]["id"])
+            history = await self._call(
+                team,
+                "conversations.history",
+                {
+                    "token": token,
+                    "channel": channel,
+                    "oldest": f"{since.timestamp():.6f}",
+                    "include_all_metadata": True,
+                    "limit": 100,
+                },
+            )
+        except (_Uncertain, _BadPayload, _NoSuchMessage) as failed:
+            raise TemporaryDeliveryError(str(failed)) from None
+        for found in history.get("messages", []):
+            metadata = found.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and payload.get("ref") == ref:
+                async with self.db.session() as session:
+                    await slack_store.record_post(session, person_id, ref, channel, found["ts"])
+                return channel, str(found["ts"])
+        return None, None
+
+    async def _call(self, team: str, method: str, args: dict[str, Any]) -> Any:
+        """One paced call; its failure as a delivery error (or _Uncertain)."""
+        await self.link.pacer.wait(team, method)
+        try:
+            return await self.link.sender.api_call(method, json=args)
+        except SlackApiError as error:
+            raise self._classify(team, method, error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise _Uncertain(f"slack {method}: {type(error).__name__}") from None
+
+    def _classify(self, team: str, method: str, error: SlackApiError) -> Exception:
+        status = error.response.status_code
+        code = str(error.response.get("error") or f"http {status}")
+        reason = f"slack {method}: {code}"
+        if status == 429 or code == "ratelimited":
+            retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
+            self.link.pacer.hold(team, method, retry_after)
+            return TemporaryDeliveryError(reason, retry_after=retry_after)
+        if code in UNAUTHORISED:
+            log.warning("Slack team %s refused our token (%s)", team, code)
+            return PermanentDeliveryError(UNAUTHORISED_REASON)
+        if code in GONE:
+            return PermanentDeliveryError(reason)
+        if code in BAD_PAYLOAD:
+            return _BadPayload(reason)
+        if code in ("message_not_found", "cant_update_message"):
+            return _NoSuchMessage(reason)
+        if status >= 500 or code in UNCERTAIN:
+            return _Uncertain(reason)
+        return TemporaryDeliveryError(reason)
+
+    async def _forget(self, person_id: int, ref: str, any_state: bool = False) -> None:
+        async with self.db.session() as session:
+            if any_state:
+                await slack_store.forget_location(session, person_id, ref)
+            else:
+                await slack_store.forget_post(session, person_id, ref)

@@ -1,0 +1,290 @@
+"""The LLM port for coach digests: aggregate figures and anonymous comments in, a
+schema-checked summary (themes, risks, focus questions) out.
+
+Free text is untrusted (PRODUCT_NOTES, "LLM summaries"): comments go in as quoted JSON
+data inside the prompt, the model gets no tools, its answer must parse against
+`SummaryOutput`, and every line that comes back is made inert for any channel (links,
+mentions, markup and people's names removed) before a coach sees it.
+
+Retries: the openai client's own retries are off (`max_retries=0`) and one tenacity
+policy decides instead — timeouts, connection errors, 429 (waiting as long as
+Retry-After says) and 5xx are retried, a bounded number of attempts within a bounded
+total time. Anything else, or an answer that does not parse, is a `SummaryFailed`,
+and the digest falls back to the deterministic summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, Protocol
+
+import openai
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+from bot.settings import Settings
+from prompts.templates import PromptTemplate, load_template
+
+log = logging.getLogger(__name__)
+
+PROMPT = ("digest_summary", 1)
+MAX_COMMENTS = 60
+MAX_COMMENT_CHARS = 500
+_RETRY_STATUSES = {408, 409, 429}
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+
+
+class SummaryOutput(BaseModel):
+    """What the model must answer; extra keys are ignored, missing or oversized ones fail."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    themes: list[Line] = Field(default_factory=list, max_length=8)
+    risks: list[Line] = Field(default_factory=list, max_length=8)
+    focus_questions: list[Line] = Field(min_length=3, max_length=6)
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Everything a summary may be built from. `figures` holds aggregates only (no names);
+    `comments` only comments of rounds that met their comment threshold."""
+
+    figures: dict[str, Any]
+    comments: list[str] = field(default_factory=list)
+    stage_scores: dict[str, float] = field(default_factory=dict)  # visible stages, 0–100
+    missed_commitments: int = 0
+
+
+class SummaryFailed(Exception):
+    """The model could not give a usable summary; the message says why (no secrets)."""
+
+
+class Summarizer(Protocol):
+    model: str
+    prompt_version: str
+
+    async def complete(self, request: SummaryRequest) -> SummaryOutput: ...
+
+
+# --------------------------------------------------------------------------- output hygiene
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_ANGLE = re.compile(r"<[^<>]*>")
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"(?<![\w])[@＠][\w.\-]+")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def inert(text: str, names: Iterable[str] = (), limit: int = 300) -> str:
+    """Text safe to show in any channel: no links, e-mail addresses, @mentions, Slack
+    control sequences, HTML or entities, and none of `names`."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _ANGLE.sub(" ", text)
+    text = _URL.sub("", text)
+    text = _EMAIL.sub("", text)
+    text = _MENTION.sub("", text)
+    text = _ENTITY.sub("", text)
+    text = text.replace("<", "‹").replace(">", "›")
+    for name in sorted({n for n in names if len(n) >= 3}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "a team member", text)
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def redact(text: str, names: Iterable[str]) -> str:
+    """A comment as the model sees it: names and contact details replaced, length capped."""
+    text = _EMAIL.sub("[email]", _URL.sub("[link]", text))
+    text = _MENTION.sub("[name]", text)
+    for name in sorted({n for n in names if len(n) >= 3}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", text)
+    return text[:MAX_COMMENT_CHARS]
+
+
+def clean_output(output: SummaryOutput, names: Iterable[str]) -> SummaryOutput | None:
+    """Every line made inert; None when fewer than three focus questions survive."""
+    names = list(names)
+
+    def lines(values: list[str], most: int) -> list[str]:
+        kept = [inert(v, names) for v in values]
+        return [v for v in kept if len(v) > 2][:most]
+
+    questions = lines(output.focus_questions, 3)
+    if len(questions) < 3:
+        return None
+    return SummaryOutput(
+        themes=lines(output.themes, 5), risks=lines(output.risks, 5), focus_questions=questions
+    )
+
+
+def parse_output(text: str | None) -> SummaryOutput:
+    if not text:
+        raise SummaryFailed("the language model gave an empty answer")
+    body = text.strip()
+    if body.startswith("```"):  # tolerate a fenced answer
+        body = body.strip("`").removeprefix("json").strip()
+    try:
+        return SummaryOutput.model_validate(json.loads(body))
+    except json.JSONDecodeError:
+        raise SummaryFailed("the language model's answer was not JSON") from None
+    except ValidationError as error:
+        where = ".".join(str(p) for p in error.errors()[0]["loc"]) or "answer"
+        raise SummaryFailed(
+            f"the language model's answer did not fit the schema ({where})"
+        ) from None
+
+
+def render_prompt(template: PromptTemplate, request: SummaryRequest) -> tuple[str, str]:
+    """Comments as a JSON list: quoting is JSON's, and '<'/'>' are escaped so no comment
+    can close the <comments> block."""
+    comments = json.dumps(request.comments[:MAX_COMMENTS], ensure_ascii=False, indent=1)
+    comments = comments.replace("<", "\\u003c").replace(">", "\\u003e")
+    figures = json.dumps(request.figures, ensure_ascii=False, indent=1, default=str)
+    return template.render(figures=figures, comments=comments)
+
+
+# --------------------------------------------------------------------------- retry policy
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in _RETRY_STATUSES or error.status_code >= 500
+    return False
+
+
+def retry_after(error: BaseException | None) -> float | None:
+    """Seconds the server asked us to wait (Retry-After: seconds or an HTTP date)."""
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    headers = error.response.headers
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Wait:
+    """Retry-After when the server gives one (capped), else exponential backoff with jitter."""
+
+    def __init__(self, initial: float, cap: float) -> None:
+        self.initial = initial
+        self.cap = cap
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        asked = retry_after(error)
+        if asked is not None:
+            return min(asked, self.cap)
+        backoff = self.initial * 2 ** (state.attempt_number - 1)
+        return min(backoff + random.uniform(0, self.initial), self.cap)
+
+
+class OpenAISummarizer:
+    """Summaries from any OpenAI-compatible chat completions endpoint."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 20.0,
+        attempts: int = 3,
+        total_seconds: float = 60.0,
+        initial_wait: float = 1.0,
+        max_wait: float = 20.0,
+    ) -> None:
+        self.model = model
+        self.template = load_template(*PROMPT)
+        self.prompt_version = self.template.id
+        self.attempts = attempts
+        self.total_seconds = total_seconds
+        self.wait = _Wait(initial_wait, max_wait)
+        # A local server needs no key, but the client insists on one.
+        self.client = openai.AsyncOpenAI(
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            max_retries=0,
+            timeout=timeout,
+        )
+
+    async def complete(self, request: SummaryRequest) -> SummaryOutput:
+        system, user = render_prompt(self.template, request)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.total_seconds),
+            wait=self.wait,
+            retry=retry_if_exception(_transient),
+            reraise=True,
+        )
+        try:
+            # stop_after_delay only looks between attempts; this bounds the whole call.
+            async with asyncio.timeout(self.total_seconds):
+                async for attempt in retrying:
+                    with attempt:
+                        response = await self.client.chat.completions.create(
+                            model=self.model,
+                            messages=[
+                                {"role": "system", "content": system},
+                                {"role": "user", "content": user},
+                            ],
+                            temperature=0.2,
+                            max_tokens=900,
+                            response_format={"type": "json_object"},
+                        )
+        except TimeoutError:
+            raise SummaryFailed(
+                f"the language model did not answer within {self.total_seconds:g} s"
+            ) from None
+        except openai.APITimeoutError:
+            raise SummaryFailed("the language model timed out") from None
+        except openai.APIConnectionError:
+            raise SummaryFailed("the language model could not be reached") from None
+        except openai.APIStatusError as error:
+            raise SummaryFailed(f"the language model answered HTTP {error.status_code}") from None
+        choice = response.choices[0] if response.choices else None
+        if choice is None:
+            raise SummaryFailed("the language model gave no answer")
+        return parse_output(choice.message.content)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def summarizer_from_settings(settings: Settings) -> OpenAISummarizer | None:
+    """The configured summarizer, or None when no LLM is configured (fallback only)."""
+    if not settings.llm_enabled:
+        return None
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAISummarizer(
+        model=settings.llm_model, api_key=key, base_url=settings.openai_base_url
+    )

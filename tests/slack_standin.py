@@ -1,0 +1,310 @@
+"""A local stand-in of the Slack Web API (and of response URLs) on an ephemeral loopback
+port, for tests and benchmarks: point `SLACK_API_URL` at `standin.api_url`.
+
+It records every call, keeps each DM's messages (with their metadata), and can be told
+to misbehave: answer 429 with Retry-After, answer 5xx (with or without having posted
+the message), answer an error such as `user_not_found`, fail a share of calls at
+random, or enforce a per-workspace limit per method over a sliding minute.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+TEAM = "T0PULSE"
+BOT_TOKEN = "xoxb-standin-bot-token"
+
+
+@dataclass
+class Call:
+    method: str
+    team: str | None
+    args: dict[str, Any]
+    status: int
+    error: str | None
+    at: float
+
+
+@dataclass
+class Fault:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    posted: bool = False  # the call took effect although it failed (an ambiguous 5xx)
+    count: int = 1
+
+
+@dataclass
+class Team:
+    id: str
+    name: str
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class SlackStandIn:
+    def __init__(self, seed: int = 7) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []  # bodies posted to response URLs
+        self.teams: dict[str, Team] = {}
+        self.tokens: dict[str, str] = {}  # token -> team id
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> msgs
+        self.views: dict[str, dict[str, Any]] = {}  # user -> published Home view
+        self.opened: list[dict[str, Any]] = []  # views.open payloads
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.random_failures: dict[str, tuple[float, int]] = {}
+        self.limits: dict[str, int] = {}  # method -> calls per minute per team
+        self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team
+        self.token_lifetime = 43200
+        self.delay = 0.0
+        self._rng = random.Random(seed)
+        self._ts = 1_700_000_000.0
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.add_team(TEAM, "Acme", BOT_TOKEN)
+
+    # ------------------------------------------------------------------ set-up
+
+    def add_team(self, team_id: str, name: str, token: str) -> Team:
+        team = self.teams.setdefault(team_id, Team(team_id, name))
+        self.tokens[token] = team_id
+        return team
+
+    def add_user(
+        self, user_id: str, email: str | None = None, tz: str = "Europe/Berlin",
+        team: str = TEAM, deleted: bool = False,
+    ) -> None:
+        self.teams[team].users[user_id] = {
+            "id": user_id, "team_id": team, "deleted": deleted, "tz": tz,
+            "profile": {"email": email} if email else {},
+        }
+
+    def fail(self, method: str, **fault: Any) -> None:
+        """The next call(s) of `method` fail this way (see Fault)."""
+        self.faults[method].append(Fault(**fault))
+
+    def fail_randomly(self, method: str, share: float, status: int = 500) -> None:
+        self.random_failures[method] = (share, status)
+
+    def limit(self, method: str, per_minute: int) -> None:
+        self.limits[method] = per_minute
+
+    def add_oauth_code(self, code: str, team_id: str, name: str, rotating: bool = False) -> None:
+        self.oauth_codes[code] = {"team": team_id, "name": name, "rotating": rotating}
+
+    # ------------------------------------------------------------------ reading
+
+    def of(self, method: str, ok: bool | None = None) -> list[Call]:
+        return [
+            c for c in self.calls
+            if c.method == method and (ok is None or (c.status == 200 and not c.error) == ok)
+        ]
+
+    def dm(self, user: str) -> list[dict[str, Any]]:
+        return self.messages.get(f"D{user}", [])
+
+    # ------------------------------------------------------------------ server
+
+    async def start(self) -> SlackStandIn:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str = "r") -> str:
+        return f"{self.url}/respond/{key}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_key"] = request.match_info["key"]
+        self.responses.append(body)
+        return web.Response(text="ok", content_type="text/plain")
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if raw:
+            if request.content_type == "application/json":
+                args.update(json.loads(raw))
+            else:
+                args.update(dict(parse_qsl(raw.decode())))
+        return args
+
+    def _token(self, request: web.Request, args: dict[str, Any]) -> str | None:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return header.removeprefix("Bearer ")
+        return args.pop("token", None)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        token = self._token(request, args)
+        team = self.tokens.get(token or "")
+        status, body, headers = self._answer(method, team, token, args)
+        self.calls.append(
+            Call(method, team, args, status, body.get("error") if not body.get("ok") else None,
+                 time.monotonic())
+        )
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        return web.json_response(body, status=status, headers=headers)
+
+    def _answer(
+        self, method: str, team: str | None, token: str | None, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "oauth.v2.access":
+            return 200, self._oauth(args), {}
+        if team is None:
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if method in self.limits:
+            window = self._windows[(team, method)]
+            now = time.monotonic()
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) >= self.limits[method]:
+                wait = max(1, math.ceil(window[0] + 60 - now))
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
+            window.append(now)
+        if self.faults[method]:
+            fault = self.faults[method][0]
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults[method].popleft()
+            if fault.posted:
+                self._handle(method, team, args)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            status = 429 if fault.retry_after else fault.status
+            return status, {"ok": False, "error": fault.error or "internal_error"}, headers
+        if method in self.random_failures:
+            share, status = self.random_failures[method]
+            if self._rng.random() < share:
+                return status, {"ok": False, "error": "internal_error"}, {}
+        return 200, self._handle(method, team, args), {}
+
+    # ------------------------------------------------------------------ methods
+
+    def _next_ts(self) -> str:
+        self._ts += 0.0001
+        return f"{self._ts:.6f}"
+
+    def _user(self, team: str, user: str) -> dict[str, Any] | None:
+        users = self.teams[team].users
+        if not users:  # no roster given: everyone exists
+            return {"id": user, "team_id": team, "deleted": False, "tz": "Europe/Berlin",
+                    "profile": {}}
+        return users.get(user)
+
+    def _handle(self, method: str, team: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": team, "team": self.teams[team].name,
+                    "user_id": "UBOT", "bot_id": "BBOT", "url": "https://acme.slack.test/"}
+        if method == "chat.postMessage":
+            channel = str(args["channel"])
+            if channel.startswith("U"):
+                found = self._user(team, channel)
+                if found is None:
+                    return {"ok": False, "error": "channel_not_found"}
+                if found["deleted"]:
+                    return {"ok": False, "error": "user_disabled"}
+                channel = f"D{channel}"
+            message = {"ts": self._next_ts(), "text": args.get("text"),
+                       "blocks": args.get("blocks"), "metadata": args.get("metadata"),
+                       "bot_id": "BBOT"}
+            self.messages[channel].append(message)
+            return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+        if method == "chat.update":
+            for message in self.messages.get(str(args["channel"]), []):
+                if message["ts"] == args["ts"]:
+                    message.update(text=args.get("text"), blocks=args.get("blocks"))
+                    return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+            return {"ok": False, "error": "message_not_found"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.publish":
+            self.views[str(args["user_id"])] = args["view"]
+            return {"ok": True, "view": {**args["view"], "id": "VHOME"}}
+        if method in ("views.open", "views.push"):
+            if not args.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            self.opened.append(args["view"])
+            return {"ok": True, "view": {**args["view"], "id": f"V{len(self.opened)}"}}
+        if method == "views.update":
+            return {"ok": True, "view": args.get("view")}
+        if method == "users.info":
+            found = self._user(team, str(args.get("user")))
+            return {"ok": True, "user": found} if found else {"ok": False,
+                                                             "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            for user in self.teams[team].users.values():
+                if user["profile"].get("email", "").lower() == str(args["email"]).lower():
+                    return {"ok": True, "user": user}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{args['users']}"}}
+        if method == "conversations.history":
+            oldest = float(args.get("oldest") or 0)
+            found = [m for m in self.messages.get(str(args["channel"]), [])
+                     if float(m["ts"]) >= oldest]
+            return {"ok": True, "messages": list(reversed(found)), "has_more": False}
+        if method == "apps.connections.open":
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _oauth(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return self._grant(team, rotating=True)
+        code = self.oauth_codes.pop(str(args.get("code")), None)
+        if code is None:
+            return {"ok": False, "error": "invalid_code"}
+        self.add_team(code["team"], code["name"], f"xoxb-unused-{code['team']}")
+        return {
+            **self._grant(code["team"], rotating=code["rotating"]),
+            "app_id": "A0PULSE",
+            "bot_user_id": "UBOT",
+            "scope": "chat:write,im:write,im:history,commands,users:read,users:read.email",
+            "team": {"id": code["team"], "name": code["name"]},
+            "enterprise": None,
+            "authed_user": {"id": "UINSTALLER"},
+            "is_enterprise_install": False,
+        }
+
+    def _grant(self, team: str, rotating: bool) -> dict[str, Any]:
+        token = f"xoxb-{team}-{self._rng.getrandbits(48):012x}"
+        self.tokens[token] = team
+        grant: dict[str, Any] = {"ok": True, "access_token": token, "token_type": "bot"}
+        if rotating:
+            refresh = f"xoxe-{self._rng.getrandbits(48):012x}"
+            self.refresh_tokens[refresh] = team
+            grant.update(refresh_token=refresh, expires_in=self.token_lifetime)
+        return grant

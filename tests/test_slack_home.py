@@ -1,0 +1,159 @@
+"""The slash command and the App Home per role, including the admin modal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.events import ActionEvent, Actor
+from handlers.pulse_close import close_team_round
+from handlers.pulse_rounds import open_round
+from scheduler.clock import FakeClock
+from tests.slack_helpers import (
+    SlackOrg,
+    block_action,
+    event_body,
+    interactive_body,
+    slack_org,
+    slash_body,
+    view_submission,
+)
+from tests.slack_standin import TEAM
+
+
+@pytest.fixture
+async def org(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None):
+    async with slack_org(tmp_path, clock, monkeypatch) as running:
+        yield running
+
+
+async def slash(org: SlackOrg, user: str, text: str) -> list[dict[str, Any]]:
+    before = len(org.standin.responses)
+    response = await org.post(slash_body(user, text, org.standin.response_url(user)))
+    assert response.status == 200 and await response.text() == ""  # an empty ack
+    await org.settle()
+    return org.standin.responses[before:]
+
+
+async def open_home(org: SlackOrg, user: str, event_id: str) -> dict[str, Any]:
+    event = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"}
+    response = await org.post(event_body(event, event_id))
+    assert response.status == 200
+    await org.settle()
+    return org.standin.views[user]
+
+
+def text_of(view: dict[str, Any]) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def action_ids(view: dict[str, Any]) -> list[str]:
+    return [
+        e["action_id"].split("#")[0]
+        for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+
+
+async def closed_round_with_answers(org: SlackOrg) -> None:
+    opened = await open_round(org.app.services, "leadership")
+    for handle, score in (("ana", 6), ("ben", 5), ("chloe", 7)):
+        actor = Actor(org.ids[handle], 1, "slack")
+        for item in opened.items:
+            await org.app.router.on_action(
+                ActionEvent(actor, "pulse.answer", f"{opened.round_id}:{item}:{score}")
+            )
+    await close_team_round(org.app.services, "leadership")
+
+
+async def test_slash_help_and_unknown_verbs_answer_with_help(org: SlackOrg) -> None:
+    [help_] = await slash(org, "UANA", "help")
+    [unknown] = await slash(org, "UANA", "frobnicate now")
+    for answer in (help_, unknown):
+        assert answer["response_type"] == "ephemeral"
+        assert "pulsecoach" in answer["text"]
+    assert help_["blocks"] == unknown["blocks"]
+
+
+async def test_slash_results_for_the_coach_and_refusal_for_an_executive(org: SlackOrg) -> None:
+    await closed_round_with_answers(org)
+    [results] = await slash(org, "UCORA", "results")
+    assert "Pulse results for Leadership team" in results["text"]
+    assert not any(b["type"] == "image" for b in results["blocks"])  # data: URLs are skipped
+    [refused] = await slash(org, "UANA", "results leadership")
+    assert refused["response_type"] == "ephemeral" and "coach" in refused["text"]
+
+
+async def test_slash_from_an_unknown_user_says_how_to_get_set_up(org: SlackOrg) -> None:
+    [note] = await slash(org, "USTRANGER", "help")
+    assert "admin" in note["text"]
+
+
+async def test_home_for_an_executive_shows_the_open_pulse(org: SlackOrg) -> None:
+    await open_round(org.app.services, "leadership")
+    view = await open_home(org, "UANA", "EvH1")
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    assert "pulse.answer" in action_ids(view) and "pc.form" in action_ids(view)
+    assert "Latest results" not in text_of(view)  # this program keeps results to the coach
+
+
+async def test_home_for_a_coach_shows_results_and_for_an_admin_the_settings(org: SlackOrg) -> None:
+    await closed_round_with_answers(org)
+    coach = await open_home(org, "UCORA", "EvH2")
+    assert "Latest results: Leadership team" in text_of(coach)
+    assert "home.results" in action_ids(coach) and "pulse.answer" not in action_ids(coach)
+    admin = await open_home(org, "UADAM", "EvH3")
+    assert "Program settings: Leadership team" in text_of(admin)
+    assert "home.admin.edit" in action_ids(admin)
+    stranger = await open_home(org, "USTRANGER", "EvH4")
+    assert "doesn't know you yet" in text_of(stranger)
+
+
+async def test_answer_in_home_updates_the_dm_copy_and_the_home(org: SlackOrg) -> None:
+    await open_round(org.app.services, "leadership")
+    await org.app.sender.drain()
+    view = await open_home(org, "UDEV", "EvH5")
+    button = next(
+        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"].startswith("pulse.answer") and e["value"].endswith(":4")
+    )
+    await org.act(block_action("UDEV", button["action_id"], button["value"], home=True,
+                               block_id=next(b["block_id"] for b in view["blocks"]
+                                             if b["type"] == "actions")))
+    [update] = org.standin.of("chat.update")
+    assert update.args["channel"] == "DUDEV"
+    assert "✓ 4" in json.dumps(org.standin.dm("UDEV")[0]["blocks"], ensure_ascii=False)
+    assert "✓ 4" in text_of(org.standin.views["UDEV"])
+
+
+async def test_admin_edits_settings_in_a_modal_from_home(org: SlackOrg) -> None:
+    view = await open_home(org, "UADAM", "EvH6")
+    edit = next(
+        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"].startswith("home.admin.edit")
+    )
+    await org.act(block_action("UADAM", edit["action_id"], edit["value"], home=True))
+    [modal] = org.standin.opened
+    inputs = {b["element"]["action_id"]: b for b in modal["blocks"] if b["type"] == "input"}
+    assert {"min_respondents", "window_hours", "privacy"} <= set(inputs)
+    values = {k: b["element"].get("initial_value", "") for k, b in inputs.items()}
+
+    wrong = await org.post(interactive_body(
+        view_submission("UADAM", modal, values | {"window_hours": "many"})
+    ))
+    refused = await wrong.json()
+    assert refused["response_action"] == "errors"
+    assert list(refused["errors"]) == [inputs["window_hours"]["block_id"]]
+
+    right = await org.post(interactive_body(
+        view_submission("UADAM", modal, values | {"window_hours": "48"})
+    ))
+    assert right.status == 200
+    await org.settle()
+    home = org.standin.views["UADAM"]
+    assert "Saved" in text_of(home)  # the notice, as a banner on the Home tab
+    assert '"*Open for (hours)*\\n48"' in text_of(home)
+
+
