@@ -166,10 +166,8 @@ def main() -> None:
     for size in sizes:
         rows += asyncio.run(run(size, args.team_size))
     baseline = {r[1]: r[3] for r in rows if r[0].startswith("baseline")}
-    header = ("what", "people", "due", "time (ms)", "peak MiB", "vs baseline")
-    print(
-        f"{header[0]:<30} {header[1]:>8} {header[2]:>7} {header[3]:>10} {header[4]:>9} {header[5]:>12}"
-    )
+    print(f"{'what':<30} {'people':>8} {'due':>7} {'time (ms)':>10}", end="")
+    print(f" {'peak MiB':>9} {'vs baseline':>12}")
     for what, size, due, elapsed, peak in rows:
         ratio = elapsed / baseline[size]
         print(f"{what:<30} {size:>8} {due:>7} {elapsed * 1000:>10.1f} {peak:>9.1f} {ratio:>11.3f}x")
