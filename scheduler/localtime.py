@@ -14,355 +14,48 @@ Pure functions only: no database, no APScheduler. The rules (PRODUCT_NOTES, "Sch
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Literal, cast, get_args
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
-Frequency = Literal["weekly", "biweekly", "monthly"]
-FREQUENCIES: tuple[str, ...] = get_args(Frequency)
+from scheduler.availability import Availability
+from scheduler.cadence import Cadence
+from scheduler.timeparse import (
+    _LOOKBACK,
+    BIWEEKLY_EPOCH,
+    FREQUENCIES,
+    SEARCH_DAYS,
+    Frequency,
+    ScheduleError,
+    _as_utc,
+    _check_wall_time,
+    _seconds,
+    _time_of,
+    parse_wall_time,
+    parse_weekday,
+    resolve_timezone,
+    validate_timezone,
+)
 
-# Biweekly cadences without an anchor fire in the weeks an even number of weeks from this Monday,
-# so every process (and every restart) agrees on which weeks are "on".
-BIWEEKLY_EPOCH = date(1970, 1, 5)
-# Bound for every forward search (next working day, next allowed time, next send).
-SEARCH_DAYS = 400
-# A moved send always lands before the next occurrence's day (else it is skipped as superseded),
-# and occurrences are at most 35 days apart (monthly), so this look-back finds a send that was
-# moved past the `after` instant given to `next_send`.
-_LOOKBACK = timedelta(days=40)
-
-_DAY = 86_400
-_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_NAMES = {n: i for i, full in enumerate(_FULL_DAYS) for n in (full, full[:3])}
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-_ALL_DAYS = frozenset(range(7))
-
-
-class ScheduleError(ValueError):
-    """A cadence, availability or time zone that cannot be scheduled, with a readable message."""
-
-
-# --------------------------------------------------------------------------- parsing helpers
-
-
-def parse_weekday(value: int | str) -> int:
-    """0..6 (Monday = 0), or a day name: "mon", "Monday", ..."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text.isdigit():
-            value = int(text)
-        elif text in _WEEKDAY_NAMES:
-            return _WEEKDAY_NAMES[text]
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
-        return value
-    raise ScheduleError(f"weekday must be 0..6 or mon..sun (got {value!r})")
-
-
-def parse_wall_time(value: str | time, name: str = "at") -> time:
-    """A local wall-clock time: "HH:MM" or a naive `datetime.time`."""
-    if isinstance(value, time):
-        _check_wall_time(value, name)
-        return value
-    match = _HHMM.match(value.strip()) if isinstance(value, str) else None
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ScheduleError(f"{name} must be HH:MM (got {value!r})")
-    return time(int(match[1]), int(match[2]))
-
-
-def _check_wall_time(value: object, name: str) -> None:
-    if not isinstance(value, time):
-        raise ScheduleError(f"{name} must be HH:MM (got {value!r})")
-    if value.tzinfo is not None:
-        raise ScheduleError(f"{name} is a local wall time and must not carry a time zone")
-
-
-def _parse_date(value: date | str, name: str) -> date:
-    if isinstance(value, datetime):
-        raise ScheduleError(f"{name} must be a date, not a datetime (got {value!r})")
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        raise ScheduleError(f"{name} must be a date YYYY-MM-DD (got {value!r})") from None
-
-
-def _parse_window(value: str | tuple[str | time, str | time], name: str) -> tuple[time, time]:
-    if isinstance(value, str):
-        parts = value.replace("–", "-").split("-")
-        if len(parts) != 2:
-            raise ScheduleError(f"{name} must be a window HH:MM-HH:MM (got {value!r})")
-        value = (parts[0], parts[1])
-    start, end = value
-    return parse_wall_time(start, f"{name} start"), parse_wall_time(end, f"{name} end")
-
-
-# --------------------------------------------------------------------------- time zones
-
-
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def validate_timezone(name: str, what: str = "time zone") -> ZoneInfo:
-    """An IANA zone by name, or a clear error (ZoneInfo alone also accepts odd file paths)."""
-    key = name.strip() if isinstance(name, str) else name
-    if not isinstance(key, str) or key not in _known_zones():
-        raise ScheduleError(
-            f"{what} {name!r} is not a known IANA time zone (use a name such as 'Europe/Berlin')"
-        )
-    return ZoneInfo(key)
-
-
-def resolve_timezone(
-    person_tz: str | None, team_tz: str | None = None, workspace_tz: str | None = None
-) -> ZoneInfo:
-    """The person's zone, else their team's, else the workspace's.
-
-    There is deliberately no UTC fallback: a fixed UTC hour lands at night for half the world.
-    A name that is set but invalid is an error, not a silent fall-through to the next level.
-    """
-    for level, name in (("person", person_tz), ("team", team_tz), ("workspace", workspace_tz)):
-        if name is not None and str(name).strip():
-            return validate_timezone(name, f"{level} time zone")
-    raise ScheduleError(
-        "no time zone set for the person, their team or the workspace; "
-        "set an IANA name such as 'Europe/Berlin'"
-    )
-
-
-# --------------------------------------------------------------------------- cadence
-
-
-@dataclass(frozen=True)
-class Cadence:
-    """When something recurs, in the person's local wall time.
-
-    - weekly: every `weekday`; biweekly: every second `weekday`, in the ISO week of `anchor`
-      (any date of that week; default `BIWEEKLY_EPOCH`) and every second week before and after;
-      monthly: the first `weekday` of each month.
-    - `at` is the local send time; with `spread=(start, end)` a minute in [start, end) is
-      picked instead, deterministically from the seed and the occurrence date.
-    """
-
-    frequency: Frequency
-    weekday: int
-    at: time
-    anchor: date | None = None
-    spread: tuple[time, time] | None = None
-
-    def __post_init__(self) -> None:
-        if self.frequency not in FREQUENCIES:
-            raise ScheduleError(
-                f"frequency must be one of {', '.join(FREQUENCIES)} (got {self.frequency!r})"
-            )
-        if isinstance(self.weekday, bool) or not isinstance(self.weekday, int):
-            raise ScheduleError(f"weekday must be 0..6 or mon..sun (got {self.weekday!r})")
-        parse_weekday(self.weekday)
-        _check_wall_time(self.at, "at")
-        if self.anchor is not None and (
-            isinstance(self.anchor, datetime) or not isinstance(self.anchor, date)
-        ):
-            raise ScheduleError(f"anchor must be a date (got {self.anchor!r}); see Cadence.parse")
-        if self.spread is not None:
-            self._check_spread(self.spread)
-
-    @staticmethod
-    def _check_spread(spread: tuple[time, time]) -> None:
-        if not isinstance(spread, tuple) or len(spread) != 2:
-            raise ScheduleError(f"spread must be a (start, end) pair of times (got {spread!r})")
-        _check_wall_time(spread[0], "spread start")
-        _check_wall_time(spread[1], "spread end")
-        if _seconds(spread[1]) // 60 <= _seconds(spread[0]) // 60:
-            raise ScheduleError(
-                "spread must be a window within one day with start before end "
-                f"(got {spread[0]:%H:%M}-{spread[1]:%H:%M})"
-            )
-
-    @classmethod
-    def parse(
-        cls,
-        frequency: str,
-        weekday: int | str,
-        at: str | time,
-        anchor: date | str | None = None,
-        spread: str | tuple[str | time, str | time] | None = None,
-    ) -> Cadence:
-        """Build a cadence from user or config input ("weekly", "mon", "09:00", "09:00-17:00")."""
-        freq = frequency.strip().lower() if isinstance(frequency, str) else frequency
-        if freq not in FREQUENCIES:
-            raise ScheduleError(
-                f"frequency must be one of {', '.join(FREQUENCIES)} (got {frequency!r})"
-            )
-        return cls(
-            frequency=cast(Frequency, freq),
-            weekday=parse_weekday(weekday),
-            at=parse_wall_time(at, "at"),
-            anchor=None if anchor is None else _parse_date(anchor, "anchor"),
-            spread=None if spread is None else _parse_window(spread, "spread"),
-        )
-
-    def occurs_on(self, day: date) -> bool:
-        """Whether `day` (a local date) is a nominal occurrence day."""
-        if day.weekday() != self.weekday:
-            return False
-        if self.frequency == "monthly":
-            return day.day <= 7
-        if self.frequency == "biweekly":
-            weeks = (_monday(day) - _monday(self.anchor or BIWEEKLY_EPOCH)).days // 7
-            return weeks % 2 == 0
-        return True
-
-    def wall_time(self, day: date, seed: str = "") -> time:
-        """The local send time for the occurrence on `day`: `at`, or a stable pick in `spread`.
-
-        hashlib rather than `random`, so a restart (or another process) plans the same instant.
-        """
-        if self.spread is None:
-            return self.at
-        start, end = (_seconds(t) // 60 for t in self.spread)
-        digest = hashlib.sha256(f"{seed}\x1f{day.isoformat()}".encode()).digest()
-        minute = start + int.from_bytes(digest[:8], "big") % (end - start)
-        return time(minute // 60, minute % 60)
-
-    def occurrences(self, first: date, last: date) -> Iterator[date]:
-        """Nominal occurrence days in [first, last] (inclusive)."""
-        day = first + timedelta(days=(self.weekday - first.weekday()) % 7)
-        while day <= last:
-            if self.occurs_on(day):
-                yield day
-            day += timedelta(days=7)
-
-    def next_occurrence(self, day: date) -> date:
-        """The first nominal occurrence day strictly after `day`."""
-        return next(self.occurrences(day + timedelta(days=1), day + timedelta(days=70)))
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-# --------------------------------------------------------------------------- availability
-
-
-@dataclass(frozen=True)
-class Availability:
-    """When a person may be messaged. Times are local wall times in `tz`.
-
-    `work_start`/`work_end` (both or neither; None = any time of day) and
-    `quiet_start`/`quiet_end` (both or neither; may wrap midnight) limit the time of day;
-    `work_days` (0 = Monday), `holidays` and `leave` (inclusive date ranges) limit days.
-    """
-
-    tz: ZoneInfo
-    work_days: frozenset[int] = frozenset(range(5))
-    work_start: time | None = time(9, 0)
-    work_end: time | None = time(18, 0)
-    quiet_start: time | None = time(20, 0)
-    quiet_end: time | None = time(8, 0)
-    holidays: frozenset[date] = frozenset()
-    snoozed_until: datetime | None = None
-    leave: tuple[tuple[date, date], ...] = ()
-    # Allowed seconds-of-day as [start, end) intervals; derived, so not part of equality.
-    _windows: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.tz, ZoneInfo):
-            raise ScheduleError(f"tz must be a ZoneInfo (got {self.tz!r}); see resolve_timezone")
-        days = frozenset(self.work_days)
-        if not days or not days <= _ALL_DAYS:
-            raise ScheduleError(f"work_days must be a non-empty set of 0..6 (got {sorted(days)})")
-        object.__setattr__(self, "work_days", days)
-        object.__setattr__(self, "holidays", frozenset(self.holidays))
-        object.__setattr__(self, "leave", self._checked_leave(self.leave))
-        if self.snoozed_until is not None:
-            if self.snoozed_until.tzinfo is None or self.snoozed_until.utcoffset() is None:
-                raise ScheduleError("snoozed_until must be a timezone-aware datetime")
-            object.__setattr__(self, "snoozed_until", self.snoozed_until.astimezone(UTC))
-        object.__setattr__(self, "_windows", self._allowed_windows())
-
-    @classmethod
-    def anytime(
-        cls,
-        tz: ZoneInfo,
-        *,
-        holidays: frozenset[date] = frozenset(),
-        snoozed_until: datetime | None = None,
-        leave: tuple[tuple[date, date], ...] = (),
-    ) -> Availability:
-        """Every day, any hour, no quiet hours: only DST, holidays, snooze and leave apply."""
-        return cls(
-            tz,
-            work_days=_ALL_DAYS,
-            work_start=None,
-            work_end=None,
-            quiet_start=None,
-            quiet_end=None,
-            holidays=holidays,
-            snoozed_until=snoozed_until,
-            leave=leave,
-        )
-
-    @staticmethod
-    def _checked_leave(leave: Iterable[tuple[date, date]]) -> tuple[tuple[date, date], ...]:
-        ranges = tuple((first, last) for first, last in leave)
-        for first, last in ranges:
-            if last < first:
-                raise ScheduleError(f"leave range ends before it starts ({first}..{last})")
-        return ranges
-
-    def _allowed_windows(self) -> tuple[tuple[int, int], ...]:
-        windows = [(0, _DAY)]
-        if (self.work_start is None) != (self.work_end is None):
-            raise ScheduleError("set both work_start and work_end, or neither")
-        if self.work_start is not None and self.work_end is not None:
-            _check_wall_time(self.work_start, "work_start")
-            _check_wall_time(self.work_end, "work_end")
-            if self.work_end <= self.work_start:
-                raise ScheduleError("work_end must be after work_start")
-            windows = [(_seconds(self.work_start), _seconds(self.work_end))]
-        for quiet in self._quiet_intervals():
-            windows = _subtract(windows, quiet)
-        if not windows:
-            raise ScheduleError("working hours lie entirely inside quiet hours")
-        return tuple(windows)
-
-    def _quiet_intervals(self) -> list[tuple[int, int]]:
-        if (self.quiet_start is None) != (self.quiet_end is None):
-            raise ScheduleError("set both quiet_start and quiet_end, or neither")
-        if self.quiet_start is None or self.quiet_end is None:
-            return []
-        _check_wall_time(self.quiet_start, "quiet_start")
-        _check_wall_time(self.quiet_end, "quiet_end")
-        start, end = _seconds(self.quiet_start), _seconds(self.quiet_end)
-        if start == end:
-            raise ScheduleError("quiet_start and quiet_end must differ")
-        # 20:00-08:00 wraps midnight: on any one local day it is [0, 8h) and [20h, 24h).
-        return [(start, end)] if start < end else [(0, end), (start, _DAY)]
-
-    def leave_on(self, day: date) -> tuple[date, date] | None:
-        return next(((a, b) for a, b in self.leave if a <= day <= b), None)
-
-    def in_quiet_hours(self, local: time) -> bool:
-        secs = _seconds(local)
-        return any(a <= secs < b for a, b in self._quiet_intervals())
-
-
-def _subtract(windows: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in windows:
-        if start < cut[0]:
-            out.append((start, min(end, cut[0])))
-        if end > cut[1]:
-            out.append((max(start, cut[1]), end))
-    return [(a, b) for a, b in out if a < b]
-
+__all__ = [
+    "BIWEEKLY_EPOCH",
+    "FREQUENCIES",
+    "SEARCH_DAYS",
+    "Availability",
+    "Cadence",
+    "Frequency",
+    "PlannedSend",
+    "ScheduleError",
+    "local_instant",
+    "next_allowed",
+    "next_send",
+    "parse_wall_time",
+    "parse_weekday",
+    "plan",
+    "plan_occurrence",
+    "resolve_timezone",
+    "validate_timezone",
+]
 
 # --------------------------------------------------------------------------- DST
 
@@ -601,43 +294,6 @@ def next_send(
     horizon = after + timedelta(days=SEARCH_DAYS)
     window = plan(cadence, availability, after - _LOOKBACK, horizon, seed)
     return next((s for s in window if s.skipped is None and s.utc > after), None)
-
-
-# --------------------------------------------------------------------------- small helpers
-
-
-def _as_utc(value: datetime, name: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ScheduleError(f"{name} must be a timezone-aware datetime (got {value!r})")
-    return value.astimezone(UTC)
-
-
-def _seconds(value: time) -> int:
-    return value.hour * 3600 + value.minute * 60 + value.second
-
-
-def _time_of(secs: int) -> time:
-    return time(secs // 3600, secs % 3600 // 60, secs % 60)
-
-
-__all__ = [
-    "BIWEEKLY_EPOCH",
-    "FREQUENCIES",
-    "SEARCH_DAYS",
-    "Availability",
-    "Cadence",
-    "Frequency",
-    "PlannedSend",
-    "ScheduleError",
-    "local_instant",
-    "next_allowed",
-    "next_send",
-    "parse_wall_time",
-    "parse_weekday",
-    "plan",
-    "resolve_timezone",
-    "validate_timezone",
-]
 
 
 def plan_occurrence(
