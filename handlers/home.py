@@ -11,13 +11,22 @@ from storage import directory
 HELP_REF = "home:help"
 
 
-def help_message() -> Message:
+HELP_BY_ROLE = ("executive", "coach", "admin")
+
+
+def help_message(roles: set[str] | None = None) -> Message:
+    """What the bot does and the commands this person can use, by role."""
+    roles = roles or set()
+    lines = [text("home.help.everyone")] + [
+        text(f"home.help.{role}") for role in HELP_BY_ROLE if role in roles
+    ]
     return Message(
         ref=HELP_REF,
         text=text("home.help.title"),
         blocks=(
             Text(text=text("home.help.title"), style="heading"),
             Text(text=text("home.help.body")),
+            Context(lines=tuple(lines)),
             Buttons(
                 buttons=(
                     Button(
@@ -31,6 +40,11 @@ def help_message() -> Message:
             ),
         ),
     )
+
+
+async def _roles(services: Services, person_id: int) -> set[str]:
+    async with services.db.session() as session:
+        return {role for _, role in await directory.roles_of(session, person_id)}
 
 
 async def teams_message(services: Services, person_id: int) -> Message:
@@ -55,7 +69,7 @@ async def teams_message(services: Services, person_id: int) -> Message:
 
 
 async def on_help(services: Services, event: ActionEvent) -> Reply:
-    return Reply(update=help_message())
+    return Reply(update=help_message(await _roles(services, event.actor.person_id)))
 
 
 async def on_teams(services: Services, event: ActionEvent) -> Reply:
@@ -63,7 +77,7 @@ async def on_teams(services: Services, event: ActionEvent) -> Reply:
 
 
 async def cmd_help(services: Services, event: TextEvent, args: list[str]) -> Reply:
-    return Reply(messages=(help_message(),))
+    return Reply(messages=(help_message(await _roles(services, event.actor.person_id)),))
 
 
 async def cmd_teams(services: Services, event: TextEvent, args: list[str]) -> Reply:

@@ -186,7 +186,7 @@ async def test_chat_as_an_executive(server: Server, page: Page) -> None:
     await expect(user_line).to_contain_text("help")
     help_message = page.locator("article.msg-bot", has_text="Hi, I'm pulsecoach")
     await expect(help_message).to_have_count(1)
-    await expect(help_message.locator("code")).to_have_text("help")  # `help` markup
+    await expect(help_message.locator("code").first).to_have_text("help")  # `help` markup
 
     # "My teams" adds a message listing both teams and the role.
     teams_button = help_message.get_by_test_id("action-home.teams")
