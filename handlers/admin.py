@@ -11,12 +11,15 @@ from bot.events import ActionEvent, Refused, Reply, TextEvent
 from bot.messages import Button, Buttons, Context, Field_, Fields, Message, Text, TextInput
 from handlers.config.apply import ConfigError, apply_text, export_config
 from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.pulse import COMMANDS as pulse_commands
 from handlers.pulse_schedule import preview
 from prompts.texts import text
 from storage import directory
 
 SAVE = "admin.save"
 PREVIEW = "admin.preview"
+SEND_NOW = "admin.send"
+TEST_SEND = "admin.test"
 # Editable in chat: field -> (label, path into the program entry of the file).
 EDITABLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "frequency": ("Cadence (weekly, biweekly, monthly)", ("cadence", "frequency")),
@@ -128,14 +131,11 @@ def admin_message(team_key: str, team_name: str, values: dict[str, str]) -> Mess
                         style="primary",
                     ),
                     Button(action_id=PREVIEW, value=team_key, label=text("admin.button.preview")),
+                    Button(action_id=SEND_NOW, value=team_key, label=text("admin.button.send")),
+                    Button(action_id=TEST_SEND, value=team_key, label=text("admin.button.test")),
                 )
             ),
-            Context(
-                lines=(
-                    text("admin.context"),
-                    f"Send now: `pulse send {team_key}` · test: `pulse test {team_key}`",
-                )
-            ),
+            Context(lines=(text("admin.context"),)),
         ),
     )
 
@@ -203,5 +203,17 @@ async def on_preview(services: Services, event: ActionEvent) -> Reply:
     return Reply(messages=(await preview_message(services, event.value, 14),))
 
 
-ACTIONS: dict[str, ActionHandler] = {SAVE: on_save, PREVIEW: on_preview}
+async def on_send(services: Services, event: ActionEvent) -> Reply:
+    """Send now / test-send to me: the same as `pulse send|test TEAM` in chat."""
+    verb = "send" if event.action_id == SEND_NOW else "test"
+    command = TextEvent(actor=event.actor, text=f"pulse {verb} {event.value}")
+    return await pulse_commands["pulse"](services, command, [verb, event.value])
+
+
+ACTIONS: dict[str, ActionHandler] = {
+    SAVE: on_save,
+    PREVIEW: on_preview,
+    SEND_NOW: on_send,
+    TEST_SEND: on_send,
+}
 COMMANDS: dict[str, CommandHandler] = {"admin": cmd_admin, "schedule": cmd_schedule}
