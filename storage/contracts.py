@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import anonymity
 from storage.commitment_models import (
     ContractAck,
     ContractCheck,
@@ -121,7 +119,7 @@ async def create_check(
     session.add(check)
     await session.flush()
     if check.privacy == ANONYMOUS:
-        session.add(ContractCheckKey(check_id=check.id or 0, key=secrets.token_hex(32)))
+        session.add(ContractCheckKey(check_id=check.id or 0, key=anonymity.new_key()))
     for person_id in invitee_ids:
         session.add(ContractCheckInvite(check_id=check.id or 0, person_id=person_id))
     await session.flush()
@@ -158,12 +156,9 @@ async def respondent_token(
 ) -> str | None:
     """Anonymous: HMAC with the check's key (gone at close). Confidential: per person."""
     if check.privacy != ANONYMOUS:
-        return f"person-{person_id}"
+        return anonymity.confidential_token(person_id)
     key = await session.get(ContractCheckKey, check.id)
-    if key is None:
-        return None
-    digest = hmac.new(bytes.fromhex(key.key), f"{check.id}:{person_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:40]
+    return None if key is None else anonymity.anonymous_token(key.key, check.id or 0, person_id)
 
 
 async def invite_for(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -14,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import anonymity
 from storage.models import OutboxMessage, Team, Workspace
 from storage.pulse_models import (
     PulseAnswer,
@@ -60,7 +58,7 @@ async def create_round(
     await session.flush()
     assert round_.id is not None
     if round_.privacy == ANONYMOUS:
-        session.add(PulseRoundKey(round_id=round_.id, key=secrets.token_hex(32)))
+        session.add(PulseRoundKey(round_id=round_.id, key=anonymity.new_key()))
     if invitee_ids:  # one statement for the whole team, however large
         await session.exec(
             insert(PulseInvite).values(
@@ -80,12 +78,9 @@ async def respondent_token(session: AsyncSession, round_: PulseRound, person_id:
     Confidential: a stable per-person token (results are still only shown in aggregate).
     """
     if round_.privacy == CONFIDENTIAL:
-        return f"person-{person_id}"
+        return anonymity.confidential_token(person_id)
     key = await session.get(PulseRoundKey, round_.id)
-    if key is None:
-        return None
-    digest = hmac.new(bytes.fromhex(key.key), f"{round_.id}:{person_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:40]
+    return None if key is None else anonymity.anonymous_token(key.key, round_.id or 0, person_id)
 
 
 async def invite_for(session: AsyncSession, round_id: int, person_id: int) -> PulseInvite | None:
