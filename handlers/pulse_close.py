@@ -3,6 +3,8 @@ the pulse replaced, the fatigue governor updated and the results relayed."""
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.events import Refused
 from handlers.context import Services
 from handlers.pulse_results import results_message, team_results
@@ -80,34 +82,35 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
             answered=answered,
             invited=len(invites),
         )
+        if round_.kind != "test":
+            await session.flush()
+            await _relay_results(services, session, team.key, round_id)
         team_key = team.key
-    if round_.kind != "test":
-        await _relay_results(services, team_key, round_id)
     return RoundClosed(round_id, team_key, len(invites), answered, paused)
 
 
-async def _relay_results(services: Services, team_key: str, round_id: int) -> None:
-    """The coach (and the team, where the program allows) gets the round's results."""
-    results = await team_results(services, team_key)
+async def _relay_results(
+    services: Services, session: AsyncSession, team_key: str, round_id: int
+) -> None:
+    """The coach (and the team, where the program allows) gets the round's results,
+    in the same unit of work as the close: a crash never loses them."""
+    results = await team_results(services, team_key, session=session)
     now = services.clock.now()
-    async with services.db.session() as session:
-        team, program = await _team_and_program(session, team_key, None)
-        assert team.id is not None
-        readers = await directory.members(session, team.id, Role.COACH)
-        if program.team_sees_results:
-            readers += [
-                p
-                for p in await directory.members(session, team.id, Role.EXECUTIVE)
-                if p not in readers
-            ]
-        message = results_message(results)
-        await outbox.enqueue_many(
-            session,
-            [
-                outgoing(f"pulse-results:{round_id}:{p.id}", p, "pulse-results", message, now, None)
-                for p in readers
-            ],
-        )
+    team, program = await _team_and_program(session, team_key, None)
+    assert team.id is not None
+    readers = await directory.members(session, team.id, Role.COACH)
+    if program.team_sees_results:
+        readers += [
+            p for p in await directory.members(session, team.id, Role.EXECUTIVE) if p not in readers
+        ]
+    message = results_message(results)
+    await outbox.enqueue_many(
+        session,
+        [
+            outgoing(f"pulse-results:{round_id}:{p.id}", p, "pulse-results", message, now, None)
+            for p in readers
+        ],
+    )
 
 
 async def close_team_round(services: Services, team_key: str, actor: str = "cli") -> RoundClosed:

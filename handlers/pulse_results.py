@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.events import Refused
 from bot.messages import Context, Field_, Fields, Image, Message, Text
 from handlers.context import Services
@@ -60,17 +62,22 @@ class TeamResults:
         return change(trend[-2], trend[-1]) if len(trend) > 1 else None
 
 
-async def team_results(services: Services, team_key: str, limit: int = 12) -> TeamResults:
+async def team_results(
+    services: Services, team_key: str, limit: int = 12, session: AsyncSession | None = None
+) -> TeamResults:
     """Closed rounds only: live results of an open round would let someone watch
-    the numbers move as each person answers."""
-    async with services.db.session() as session:
-        team, program = await _team_and_program(session, team_key, None)
-        assert team.id is not None and program.id is not None
-        rounds = await pulse.closed_rounds(session, team.id, limit, program.id)
-        ids = [r.id or 0 for r in rounds]
-        answers = await pulse.responses(session, ids)
-        counts = await pulse.invite_counts(session, ids)
-        texts = await pulse.comments(session, ids)
+    the numbers move as each person answers. With `session`, reads inside that unit
+    of work (e.g. the one closing a round)."""
+    if session is None:
+        async with services.db.session() as own:
+            return await team_results(services, team_key, limit, own)
+    team, program = await _team_and_program(session, team_key, None)
+    assert team.id is not None and program.id is not None
+    rounds = await pulse.closed_rounds(session, team.id, limit, program.id)
+    ids = [r.id or 0 for r in rounds]
+    answers = await pulse.responses(session, ids)
+    counts = await pulse.invite_counts(session, ids)
+    texts = await pulse.comments(session, ids)
     instrument = instrument_for(services, program)
     results = []
     for round_ in rounds:
