@@ -103,7 +103,9 @@ def test_cli_schedule_preview_json(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "There is no team 'nope'" in bad.stderr
 
 
-async def test_admin_sends_now_and_test_sends_from_the_form(tmp_path: Path, clock: FakeClock) -> None:
+async def test_admin_sends_now_and_test_sends_from_the_form(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     async with running_org(tmp_path, clock) as org:
         status, body = await org.click("adam", "admin.test", "leadership")
         assert status == 200 and "test pulse" in body["notice"]
