@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -134,12 +135,13 @@ async def follow_through(
             and not (since and c.closed_at and c.closed_at < since)
         ]
         found = await commitments.checkins(session, [c.id or 0 for c in rows], since)
+        people = await directory.people_by_id(session, [c.person_id for c in rows])
         out: list[CommitmentFollowThrough] = []
         for c in rows:
             visible, reflections = sees(c, viewer_person_id, roles)
             if not visible:
                 continue
-            person = await directory.person(session, c.person_id)
+            person = people.get(c.person_id)
             f = figures(found[c.id or 0])
             out.append(
                 CommitmentFollowThrough(
@@ -215,8 +217,11 @@ async def _closed(services: Services, team_id: int, since: datetime | None) -> l
         invited = await contracts.invite_counts(session, ids)
         texts = await contracts.comments(session, ids)
         out = []
+        versions: dict[int, Any] = {}  # checks share a few contract versions
         for check in checks:
-            version = await contracts.version(session, check.version_id)
+            if check.version_id not in versions:
+                versions[check.version_id] = await contracts.version(session, check.version_id)
+            version = versions[check.version_id]
             norms = [n for n in (version.norms if version else []) if n["key"] in check.norm_keys]
             rid = check.id or 0
             out.append(_Closed(check, norms, ratings[rid], invited[rid], texts[rid]))

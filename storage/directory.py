@@ -124,3 +124,11 @@ async def team(session: AsyncSession, team_id: int) -> Team | None:
 
 async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
     return (await session.exec(select(Person).where(Person.handle == handle))).first()
+
+
+async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
+    """Many people in one query."""
+    if not ids:
+        return {}
+    query = select(Person).where(col(Person.id).in_(sorted(set(ids))))
+    return {p.id or 0: p for p in (await session.exec(query)).all()}
