@@ -71,9 +71,13 @@ class Database:
                 await session.rollback()
                 raise
 
-    async def upgrade(self, revision: str = "heads") -> None:
+    async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade, revision)
+
+    async def downgrade(self, revision: str) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_downgrade, revision)
 
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as connection:
@@ -89,11 +93,16 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 def _current(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    heads = MigrationContext.configure(connection).get_current_heads()
-    return ",".join(sorted(heads)) or None
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

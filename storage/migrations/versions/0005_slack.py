@@ -1,7 +1,7 @@
 """slack installations, bots, oauth states, events and message locations
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = '0005'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,11 +1,10 @@
 """team contracts (versions, acknowledgements, anonymous checks) and commitments
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25 10:30:00
 
-Only new tables: nothing existing is touched, so this branch merges with any sibling
-revision (0005, 0007) in either order.
+Only new tables: nothing existing is touched.
 """
 
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ import storage.types
 
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
