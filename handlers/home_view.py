@@ -1,5 +1,5 @@
 """A person's home by role, as neutral messages ("cards"): what a chat app's home tab
-shows, and what `home` (or `admin`) answers in any chat.
+shows, and what `home` answers in any chat.
 
 - executive: each open pulse, answerable right there; their team's latest result where
   the program shares results with the team;
@@ -13,9 +13,7 @@ roles) -> list[Message]` in their module (commitments, digests).
 
 from __future__ import annotations
 
-import importlib
 import logging
-from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +28,7 @@ from bot.messages import (
     Message,
     Text,
 )
+from handlers import admin
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.pulse_results import ensure_can_see, results_message, team_results
 from handlers.pulse_rounds import instrument_for
@@ -46,14 +45,6 @@ log = logging.getLogger(__name__)
 RESULTS = "home.results"
 ADMIN_EDIT = "home.admin.edit"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _admin_module() -> ModuleType | None:
-    """The admin editing capability, written separately; absent until it lands."""
-    try:
-        return importlib.import_module("handlers.admin")
-    except ModuleNotFoundError:
-        return None
 
 
 def _label(field: str) -> str:
@@ -233,11 +224,10 @@ async def _admin_cards(services: Services, team: Team) -> list[Message]:
                 Fields(fields=_settings_fields(program)),
                 Context(lines=(state,)),
             ]
-            if _admin_module() is not None:
-                edit = Button(
-                    action_id=ADMIN_EDIT, value=team.key, label=text("slack.home.admin.button")
-                )
-                blocks.append(Buttons(buttons=(edit,)))
+            edit = Button(
+                action_id=ADMIN_EDIT, value=team.key, label=text("slack.home.admin.button")
+            )
+            blocks.append(Buttons(buttons=(edit,)))
             cards.append(Message(ref=f"home:admin:{team.key}", text=heading, blocks=tuple(blocks)))
     return cards
 
@@ -255,9 +245,6 @@ async def on_results(services: Services, event: ActionEvent) -> Reply:
 
 async def on_admin_edit(services: Services, event: ActionEvent) -> Reply:
     """The admin capability's settings form; a chat app may show it as a modal."""
-    admin = _admin_module()
-    if admin is None:
-        raise Refused(text("slack.home.admin.unavailable"))
     values = await admin.program_settings(services, event.actor.person_id, event.value)
     async with services.db.session() as session:
         team = await directory.team_by_key(session, event.value)

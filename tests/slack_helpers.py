@@ -17,6 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
+import bot.slack.link as slack_link
 import bot.slack.mount as slack_mount
 from bot.app import Pulsecoach, build_web_app
 from bot.settings import Settings
@@ -71,8 +72,13 @@ def block_action(
         "trigger_id": f"trigger-{user}-{time.monotonic_ns()}",
         "container": container,
         "actions": [
-            {"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
-             "action_ts": "1.0"}
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "action_ts": "1.0",
+            }
         ],
         "state": state or {"values": {}},
     }
@@ -105,9 +111,14 @@ def view_submission(user: str, view: dict[str, Any], values: dict[str, str]) -> 
 def slash_body(user: str, text: str, response_url: str) -> str:
     return urlencode(
         {
-            "command": "/pulse", "text": text, "team_id": TEAM, "user_id": user,
-            "channel_id": "C0GENERAL", "response_url": response_url,
-            "trigger_id": f"trigger-{time.monotonic_ns()}", "api_app_id": "A0PULSE",
+            "command": "/pulse",
+            "text": text,
+            "team_id": TEAM,
+            "user_id": user,
+            "channel_id": "C0GENERAL",
+            "response_url": response_url,
+            "trigger_id": f"trigger-{time.monotonic_ns()}",
+            "api_app_id": "A0PULSE",
         }
     )
 
@@ -115,8 +126,12 @@ def slash_body(user: str, text: str, response_url: str) -> str:
 def event_body(event: dict[str, Any], event_id: str = "Ev1", team: str = TEAM) -> str:
     return json.dumps(
         {
-            "type": "event_callback", "team_id": team, "api_app_id": "A0PULSE",
-            "event": event, "event_id": event_id, "event_time": int(time.time()),
+            "type": "event_callback",
+            "team_id": team,
+            "api_app_id": "A0PULSE",
+            "event": event,
+            "event_id": event_id,
+            "event_time": int(time.time()),
         }
     )
 
@@ -149,11 +164,14 @@ class SlackOrg:
         await self.channel.after.drain(5.0)
 
 
-async def seed(app: Pulsecoach, privacy: str = "anonymous", team_sees: bool = False) -> dict[str, int]:
+async def seed(
+    app: Pulsecoach, privacy: str = "anonymous", team_sees: bool = False
+) -> dict[str, int]:
     ids: dict[str, int] = {}
     async with app.db.session() as session:
-        workspace = Workspace(key="acme", name="Acme", channel="slack", external_id=TEAM,
-                              timezone="Europe/Berlin")
+        workspace = Workspace(
+            key="acme", name="Acme", channel="slack", external_id=TEAM, timezone="Europe/Berlin"
+        )
         session.add(workspace)
         await session.flush()
         team = Team(workspace_id=workspace.id or 0, key="leadership", name="Leadership team")
@@ -164,18 +182,32 @@ async def seed(app: Pulsecoach, privacy: str = "anonymous", team_sees: bool = Fa
         people += [(h, u, role) for h, (u, role) in OTHERS.items()]
         for handle, user, role in people:
             person = Person(
-                workspace_id=workspace.id or 0, handle=handle, name=handle.title(),
-                email=f"{handle}@acme.test", work_days=[0, 1, 2, 3, 4, 5, 6],
-                work_start="00:00", work_end="23:59",
+                workspace_id=workspace.id or 0,
+                handle=handle,
+                name=handle.title(),
+                email=f"{handle}@acme.test",
+                work_days=[0, 1, 2, 3, 4, 5, 6],
+                work_start="00:00",
+                work_end="23:59",
             )
             session.add(person)
             await session.flush()
             ids[handle] = person.id or 0
-            session.add(ChatAddress(person_id=person.id or 0, channel="slack",
-                                    address={"user_id": user, "team_id": TEAM}))
+            session.add(
+                ChatAddress(
+                    person_id=person.id or 0,
+                    channel="slack",
+                    address={"user_id": user, "team_id": TEAM},
+                )
+            )
             session.add(Membership(team_id=team.id or 0, person_id=person.id or 0, role=role))
-        program = PulseProgram(team_id=team.id or 0, key="safety", instrument="team_safety",
-                               privacy=privacy, team_sees_results=team_sees)
+        program = PulseProgram(
+            team_id=team.id or 0,
+            key="safety",
+            instrument="team_safety",
+            privacy=privacy,
+            team_sees_results=team_sees,
+        )
         session.add(program)
         await session.flush()
         ids["program"] = program.id or 0
@@ -203,6 +235,9 @@ async def slack_org(
     seed_org: bool = True,
     **options: Any,
 ) -> AsyncIterator[SlackOrg]:
+    # Lookups are paced under Slack's tiers (50-100 a minute); tests need not wait.
+    monkeypatch.setattr(slack_link, "TIER_3", 6000.0)
+    monkeypatch.setattr(slack_link, "TIER_4", 6000.0)
     if not roster:
 
         async def no_roster(*args: Any) -> None:

@@ -67,8 +67,10 @@ class SlackStandIn:
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> team
         self.token_lifetime = 43200
         self.delay = 0.0
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_replies: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
-        self._ts = 1_700_000_000.0
+        self._ts = 0.0
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.add_team(TEAM, "Acme", BOT_TOKEN)
@@ -81,11 +83,18 @@ class SlackStandIn:
         return team
 
     def add_user(
-        self, user_id: str, email: str | None = None, tz: str = "Europe/Berlin",
-        team: str = TEAM, deleted: bool = False,
+        self,
+        user_id: str,
+        email: str | None = None,
+        tz: str = "Europe/Berlin",
+        team: str = TEAM,
+        deleted: bool = False,
     ) -> None:
         self.teams[team].users[user_id] = {
-            "id": user_id, "team_id": team, "deleted": deleted, "tz": tz,
+            "id": user_id,
+            "team_id": team,
+            "deleted": deleted,
+            "tz": tz,
             "profile": {"email": email} if email else {},
         }
 
@@ -106,7 +115,8 @@ class SlackStandIn:
 
     def of(self, method: str, ok: bool | None = None) -> list[Call]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == method and (ok is None or (c.status == 200 and not c.error) == ok)
         ]
 
@@ -120,6 +130,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -145,6 +156,20 @@ class SlackStandIn:
         self.responses.append(body)
         return web.Response(text="ok", content_type="text/plain")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: hello, then envelopes pushed by the test; acks are recorded."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for frame in socket:
+            if frame.type == 1:  # text
+                self.socket_replies.append(json.loads(frame.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        await self.sockets[-1].send_json(envelope)
+
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
         raw = await request.read()
@@ -168,8 +193,14 @@ class SlackStandIn:
         team = self.tokens.get(token or "")
         status, body, headers = self._answer(method, team, token, args)
         self.calls.append(
-            Call(method, team, args, status, body.get("error") if not body.get("ok") else None,
-                 time.monotonic())
+            Call(
+                method,
+                team,
+                args,
+                status,
+                body.get("error") if not body.get("ok") else None,
+                time.monotonic(),
+            )
         )
         if self.delay:
             import asyncio
@@ -182,6 +213,8 @@ class SlackStandIn:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "oauth.v2.access":
             return 200, self._oauth(args), {}
+        if method == "apps.connections.open" and (token or "").startswith("xapp-"):
+            return 200, {"ok": True, "url": self.url.replace("http", "ws") + "/socket"}, {}
         if team is None:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         if method in self.limits:
@@ -212,20 +245,32 @@ class SlackStandIn:
     # ------------------------------------------------------------------ methods
 
     def _next_ts(self) -> str:
-        self._ts += 0.0001
+        """Real epoch time, as Slack's ts, strictly increasing."""
+        self._ts = max(time.time(), self._ts + 0.000001)
         return f"{self._ts:.6f}"
 
     def _user(self, team: str, user: str) -> dict[str, Any] | None:
         users = self.teams[team].users
         if not users:  # no roster given: everyone exists
-            return {"id": user, "team_id": team, "deleted": False, "tz": "Europe/Berlin",
-                    "profile": {}}
+            return {
+                "id": user,
+                "team_id": team,
+                "deleted": False,
+                "tz": "Europe/Berlin",
+                "profile": {},
+            }
         return users.get(user)
 
     def _handle(self, method: str, team: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": team, "team": self.teams[team].name,
-                    "user_id": "UBOT", "bot_id": "BBOT", "url": "https://acme.slack.test/"}
+            return {
+                "ok": True,
+                "team_id": team,
+                "team": self.teams[team].name,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "url": "https://acme.slack.test/",
+            }
         if method == "chat.postMessage":
             channel = str(args["channel"])
             if channel.startswith("U"):
@@ -235,9 +280,13 @@ class SlackStandIn:
                 if found["deleted"]:
                     return {"ok": False, "error": "user_disabled"}
                 channel = f"D{channel}"
-            message = {"ts": self._next_ts(), "text": args.get("text"),
-                       "blocks": args.get("blocks"), "metadata": args.get("metadata"),
-                       "bot_id": "BBOT"}
+            message = {
+                "ts": self._next_ts(),
+                "text": args.get("text"),
+                "blocks": args.get("blocks"),
+                "metadata": args.get("metadata"),
+                "bot_id": "BBOT",
+            }
             self.messages[channel].append(message)
             return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
         if method == "chat.update":
@@ -260,8 +309,9 @@ class SlackStandIn:
             return {"ok": True, "view": args.get("view")}
         if method == "users.info":
             found = self._user(team, str(args.get("user")))
-            return {"ok": True, "user": found} if found else {"ok": False,
-                                                             "error": "user_not_found"}
+            return (
+                {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
+            )
         if method == "users.lookupByEmail":
             for user in self.teams[team].users.values():
                 if user["profile"].get("email", "").lower() == str(args["email"]).lower():
@@ -271,11 +321,10 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": f"D{args['users']}"}}
         if method == "conversations.history":
             oldest = float(args.get("oldest") or 0)
-            found = [m for m in self.messages.get(str(args["channel"]), [])
-                     if float(m["ts"]) >= oldest]
+            found = [
+                m for m in self.messages.get(str(args["channel"]), []) if float(m["ts"]) >= oldest
+            ]
             return {"ok": True, "messages": list(reversed(found)), "has_more": False}
-        if method == "apps.connections.open":
-            return {"ok": False, "error": "not_allowed_token_type"}
         return {"ok": False, "error": "unknown_method"}
 
     def _oauth(self, args: dict[str, Any]) -> dict[str, Any]:

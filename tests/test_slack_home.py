@@ -21,7 +21,6 @@ from tests.slack_helpers import (
     slash_body,
     view_submission,
 )
-from tests.slack_standin import TEAM
 
 
 @pytest.fixture
@@ -53,7 +52,9 @@ def text_of(view: dict[str, Any]) -> str:
 def action_ids(view: dict[str, Any]) -> list[str]:
     return [
         e["action_id"].split("#")[0]
-        for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
     ]
 
 
@@ -116,12 +117,21 @@ async def test_answer_in_home_updates_the_dm_copy_and_the_home(org: SlackOrg) ->
     await org.app.sender.drain()
     view = await open_home(org, "UDEV", "EvH5")
     button = next(
-        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
         if e["action_id"].startswith("pulse.answer") and e["value"].endswith(":4")
     )
-    await org.act(block_action("UDEV", button["action_id"], button["value"], home=True,
-                               block_id=next(b["block_id"] for b in view["blocks"]
-                                             if b["type"] == "actions")))
+    await org.act(
+        block_action(
+            "UDEV",
+            button["action_id"],
+            button["value"],
+            home=True,
+            block_id=next(b["block_id"] for b in view["blocks"] if b["type"] == "actions"),
+        )
+    )
     [update] = org.standin.of("chat.update")
     assert update.args["channel"] == "DUDEV"
     assert "✓ 4" in json.dumps(org.standin.dm("UDEV")[0]["blocks"], ensure_ascii=False)
@@ -131,7 +141,10 @@ async def test_answer_in_home_updates_the_dm_copy_and_the_home(org: SlackOrg) ->
 async def test_admin_edits_settings_in_a_modal_from_home(org: SlackOrg) -> None:
     view = await open_home(org, "UADAM", "EvH6")
     edit = next(
-        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
         if e["action_id"].startswith("home.admin.edit")
     )
     await org.act(block_action("UADAM", edit["action_id"], edit["value"], home=True))
@@ -140,16 +153,16 @@ async def test_admin_edits_settings_in_a_modal_from_home(org: SlackOrg) -> None:
     assert {"min_respondents", "window_hours", "privacy"} <= set(inputs)
     values = {k: b["element"].get("initial_value", "") for k, b in inputs.items()}
 
-    wrong = await org.post(interactive_body(
-        view_submission("UADAM", modal, values | {"window_hours": "many"})
-    ))
+    wrong = await org.post(
+        interactive_body(view_submission("UADAM", modal, values | {"window_hours": "many"}))
+    )
     refused = await wrong.json()
     assert refused["response_action"] == "errors"
     assert list(refused["errors"]) == [inputs["window_hours"]["block_id"]]
 
-    right = await org.post(interactive_body(
-        view_submission("UADAM", modal, values | {"window_hours": "48"})
-    ))
+    right = await org.post(
+        interactive_body(view_submission("UADAM", modal, values | {"window_hours": "48"}))
+    )
     assert right.status == 200
     await org.settle()
     home = org.standin.views["UADAM"]
@@ -157,3 +170,27 @@ async def test_admin_edits_settings_in_a_modal_from_home(org: SlackOrg) -> None:
     assert '"*Open for (hours)*\\n48"' in text_of(home)
 
 
+async def test_slash_admin_opens_the_form_as_a_modal_and_answers_privately(org: SlackOrg) -> None:
+    assert await slash(org, "UADAM", "admin") == []  # no message: the form is a modal
+    [modal] = org.standin.opened
+    inputs = {b["element"]["action_id"]: b for b in modal["blocks"] if b["type"] == "input"}
+    values = {k: b["element"].get("initial_value", "") for k, b in inputs.items()}
+    saved = await org.post(
+        interactive_body(view_submission("UADAM", modal, values | {"window_hours": "60"}))
+    )
+    assert saved.status == 200
+    await org.settle()
+    [note] = org.standin.responses[-1:]
+    assert note["response_type"] == "ephemeral" and "Saved" in note["text"]
+    assert org.standin.of("chat.postMessage") == []  # nothing in the shared channel
+
+
+async def test_the_home_view_is_neutral_and_answers_the_home_command(org: SlackOrg) -> None:
+    from bot.events import TextEvent
+
+    await open_round(org.app.services, "leadership")
+    reply = await org.app.router.on_text(TextEvent(Actor(org.ids["ana"], 1, "local"), "home"))
+    refs = [m.ref for m in reply.messages]
+    assert refs[0] == "home" and any(r.startswith("pulse:") for r in refs)
+    admin = await org.app.router.on_text(TextEvent(Actor(org.ids["adam"], 1, "local"), "home"))
+    assert any(m.ref == "home:admin:leadership" for m in admin.messages)

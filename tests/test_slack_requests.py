@@ -44,7 +44,8 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def answer_button(message: dict[str, Any], score: str = "5") -> dict[str, Any]:
     return next(
-        e for e in buttons(message)
+        e
+        for e in buttons(message)
         if e["action_id"].startswith("pulse.answer#") and e["value"].endswith(f":{score}")
     )
 
@@ -58,8 +59,9 @@ async def org(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 async def test_valid_tampered_and_stale_signatures(org: SlackOrg) -> None:
     await open_pulse(org)
     button = answer_button(org.standin.dm("UANA")[0])
-    payload = block_action("UANA", button["action_id"], button["value"],
-                           response_url=org.standin.response_url())
+    payload = block_action(
+        "UANA", button["action_id"], button["value"], response_url=org.standin.response_url()
+    )
     body = interactive_body(payload)
 
     tampered = body.replace("%3A5", "%3A1")
@@ -85,10 +87,16 @@ async def test_click_stores_the_answer_and_updates_the_message_in_place(org: Sla
     message = org.standin.dm("UANA")[0]
     button = answer_button(message, "6")
     started = time.perf_counter()
-    response = await org.post(interactive_body(
-        block_action("UANA", button["action_id"], button["value"],
-                     response_url=org.standin.response_url("ana"))
-    ))
+    response = await org.post(
+        interactive_body(
+            block_action(
+                "UANA",
+                button["action_id"],
+                button["value"],
+                response_url=org.standin.response_url("ana"),
+            )
+        )
+    )
     acked = time.perf_counter() - started
     assert response.status == 200 and acked < 3.0
     await org.settle()
@@ -103,10 +111,18 @@ async def test_click_stores_the_answer_and_updates_the_message_in_place(org: Sla
 
 async def test_comment_modal_opens_and_its_submission_is_stored(org: SlackOrg) -> None:
     await open_pulse(org)
-    opener = next(e for e in buttons(org.standin.dm("UBEN")[0]) if e["action_id"].startswith("pc.form#"))
+    opener = next(
+        e for e in buttons(org.standin.dm("UBEN")[0]) if e["action_id"].startswith("pc.form#")
+    )
     assert opener["text"]["text"].endswith("…")
-    await org.act(block_action("UBEN", opener["action_id"], opener["value"],
-                               response_url=org.standin.response_url("ben")))
+    await org.act(
+        block_action(
+            "UBEN",
+            opener["action_id"],
+            opener["value"],
+            response_url=org.standin.response_url("ben"),
+        )
+    )
     [modal] = org.standin.opened
     assert modal["type"] == "modal" and modal["callback_id"] == "pc.form"
     [field] = [b for b in modal["blocks"] if b["type"] == "input"]
@@ -118,9 +134,11 @@ async def test_comment_modal_opens_and_its_submission_is_stored(org: SlackOrg) -
     refused = await empty.json()
     assert refused["response_action"] == "errors" and field["block_id"] in refused["errors"]
 
-    sent = await org.post(interactive_body(
-        view_submission("UBEN", modal, {"comment": "We <b>rush</b> decisions & skip dissent"})
-    ))
+    sent = await org.post(
+        interactive_body(
+            view_submission("UBEN", modal, {"comment": "We <b>rush</b> decisions & skip dissent"})
+        )
+    )
     assert sent.status == 200 and (await sent.text()) == ""
     await org.settle()
     async with org.app.db.session() as session:
@@ -137,8 +155,11 @@ async def test_click_on_a_closed_round_gets_a_polite_ephemeral_notice(org: Slack
     await open_pulse(org)
     button = answer_button(org.standin.dm("UCHLOE")[0])
     await close_team_round(org.app.services, "leadership")
-    await org.act(block_action("UCHLOE", button["action_id"], button["value"],
-                               response_url=org.standin.response_url()))
+    await org.act(
+        block_action(
+            "UCHLOE", button["action_id"], button["value"], response_url=org.standin.response_url()
+        )
+    )
     [note] = org.standin.responses
     assert note["response_type"] == "ephemeral" and note["replace_original"] is False
     assert "closed" in note["text"]
@@ -163,8 +184,17 @@ async def test_unknown_action_and_unknown_user_are_acked_ignored_and_logged_once
 
 
 async def test_retried_event_is_processed_once(org: SlackOrg) -> None:
-    body = event_body({"type": "message", "channel_type": "im", "channel": "DANA",
-                       "user": "UANA", "text": "help", "ts": "1.1"}, event_id="EvRETRY")
+    body = event_body(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "DANA",
+            "user": "UANA",
+            "text": "help",
+            "ts": "1.1",
+        },
+        event_id="EvRETRY",
+    )
     first = await org.post(body)
     await org.settle()
     headers = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -185,9 +215,61 @@ async def test_url_verification_is_answered(org: SlackOrg) -> None:
 
 
 async def test_direct_message_command_is_answered_in_the_dm(org: SlackOrg) -> None:
-    await org.post(event_body({"type": "message", "channel_type": "im", "channel": "DADAM",
-                               "user": "UADAM", "text": "teams", "ts": "2.1"}, "EvDM"))
+    await org.post(
+        event_body(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DADAM",
+                "user": "UADAM",
+                "text": "teams",
+                "ts": "2.1",
+            },
+            "EvDM",
+        )
+    )
     await org.settle()
     [sent] = [c for c in org.standin.of("chat.postMessage") if c.args["channel"] == "UADAM"]
     assert "Leadership team" in json.dumps(sent.args["blocks"])
     assert sent.team == TEAM
+
+
+async def test_socket_mode_needs_no_public_url(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    import asyncio
+
+    settings = {"SLACK_SIGNING_SECRET": None, "SLACK_APP_TOKEN": "xapp-standin"}
+    async with slack_org(tmp_path, clock, monkeypatch, settings=settings) as socket_org:
+        assert not any(
+            r.resource and r.resource.canonical == "/slack/events"
+            for r in socket_org.client.app.router.routes()
+        )
+        standin = socket_org.standin
+        for _ in range(100):
+            if standin.sockets:
+                break
+            await asyncio.sleep(0.05)
+        payload = {
+            "command": "/pulse",
+            "text": "help",
+            "team_id": TEAM,
+            "user_id": "UANA",
+            "channel_id": "C1",
+            "response_url": standin.response_url("sock"),
+            "trigger_id": "t1",
+        }
+        await standin.push(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "payload": payload,
+                "accepts_response_payload": True,
+            }
+        )
+        for _ in range(100):
+            if standin.responses:
+                break
+            await asyncio.sleep(0.05)
+        assert standin.socket_replies[0]["envelope_id"] == "env-1"  # acked over the socket
+        assert standin.responses[0]["response_type"] == "ephemeral"

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # Keep in step with manifests/slack/manifest.yaml.
 SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email")
 COMMAND = "/pulse"
+EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 UNINSTALLED = "slack app uninstalled"
 REVOKED = "slack tokens revoked"
 SUBMIT_DEADLINE = 2.0  # a view submission waits this long for errors to show in the modal

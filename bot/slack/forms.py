@@ -150,7 +150,7 @@ def modal(
     """The modal asking for the form's inputs; `intro` blocks go above them."""
     packed = json.dumps(metadata, separators=(",", ":"))
     if len(packed) > PRIVATE_METADATA:
-        packed = json.dumps({k: v for k, v in metadata.items() if k != "r"})
+        packed = json.dumps({k: v for k, v in metadata.items() if k not in ("r", "x")})
     blocks = list(intro or [])
     blocks += [inline_input(i, f"in|{i.input_id}") for i in form.inputs]
     return {

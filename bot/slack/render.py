@@ -8,9 +8,11 @@ inputs become a button that opens a modal (see `bot/slack/forms.py`).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.messages import (
     Block,
@@ -85,8 +87,9 @@ def _button(button: Button, ids: _Ids) -> dict[str, Any] | None:
         "type": "button",
         "text": plain(button.label, BUTTON_TEXT),
         "action_id": ids.action(button.action_id),
-        "value": button.value,
     }
+    if button.value:  # Slack refuses an empty value; an absent one comes back as ""
+        element["value"] = button.value
     if button.style != "default":
         element["style"] = button.style
     return element
@@ -128,6 +131,19 @@ def _question(question: Question, ref: str, ids: _Ids) -> list[dict[str, Any]]:
     return blocks
 
 
+def _reachable(url: str) -> bool:
+    """An image URL Slack's servers can fetch: https, on a public host."""
+    if not url.startswith("https://") or len(url) > IMAGE_URL:
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith((".local", ".internal", ".localhost")):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return bool(host)  # a name: assume public
+
+
 def _block(block: Block, ref: str, ids: _Ids) -> list[dict[str, Any]]:
     if isinstance(block, Text):
         if block.style == "heading" and len(block.text) <= HEADER_TEXT:
@@ -167,9 +183,10 @@ def _block(block: Block, ref: str, ids: _Ids) -> list[dict[str, Any]]:
     if isinstance(block, Divider):
         return [{"type": "divider", "block_id": ids.block(ref)}]
     if isinstance(block, Image):
-        # Slack fetches images itself: a data: URL (our inline SVG chart) cannot be shown,
-        # and the text sparkline next to it carries the same trend.
-        if not block.url.startswith(("https://", "http://")) or len(block.url) > IMAGE_URL:
+        # Slack fetches images itself and refuses the whole message when it cannot: a
+        # data: URL (our inline SVG chart) or a server Slack cannot reach is left out;
+        # the text sparkline next to the chart carries the same trend.
+        if not _reachable(block.url):
             return []
         return [
             {

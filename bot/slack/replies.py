@@ -63,7 +63,8 @@ class Surface:
             "a": action_id,
             "v": value,
             "k": self.kind,
-            "r": self.response_url if replace else None,
+            "r": self.response_url,
+            "x": int(replace),
             "ch": self.channel,
         }
 
@@ -78,7 +79,7 @@ class Surface:
             client=client,
             response_url=metadata.get("r"),
             channel=metadata.get("ch"),
-            replace=bool(metadata.get("r")),
+            replace=bool(metadata.get("x")),
         )
 
 
@@ -149,7 +150,7 @@ class Replies:
                 response_type="ephemeral",
                 replace_original=False,
             )
-        elif surface.channel:
+        elif surface.kind == "dm" and surface.channel:  # never into a shared channel
             try:
                 await surface.client.chat_postMessage(channel=surface.channel, text=escape(note))
             except SOFT_ERRORS as error:

@@ -144,9 +144,7 @@ class SlackMessenger:
             try:
                 response = await self._call(team, "chat.postMessage", args)
             except _BadPayload:
-                log.error("Slack refused the blocks of %s; sending it as text", message.ref)
-                args.pop("blocks")
-                response = await self._call(team, "chat.postMessage", args)
+                response = await self._post_plainer(team, args, message.ref)
         except _Uncertain as unknown:  # keep the mark: the next attempt looks first
             raise TemporaryDeliveryError(str(unknown)) from None
         except (_BadPayload, _NoSuchMessage) as refused:
@@ -159,6 +157,20 @@ class SlackMessenger:
         async with self.db.session() as session:
             await slack_store.record_post(session, person_id, message.ref, channel, ts)
         return Delivery({"team_id": team, "channel": channel, "ts": ts})
+
+    async def _post_plainer(self, team: str, args: dict[str, Any], ref: str) -> Any:
+        """Slack refused the blocks (an image it could not fetch, most likely): again
+        without images, keeping the buttons; at last as plain text."""
+        without_images = [b for b in args["blocks"] if b.get("type") != "image"]
+        if len(without_images) < len(args["blocks"]):
+            try:
+                return await self._call(team, "chat.postMessage", args | {"blocks": without_images})
+            except _BadPayload:
+                pass
+        log.error("Slack refused the blocks of %s; sending it as text", ref)
+        return await self._call(
+            team, "chat.postMessage", {k: v for k, v in args.items() if k != "blocks"}
+        )
 
     async def _update(
         self, token: str, team: str, person_id: int, channel: str, ts: str, message: Message
@@ -216,7 +228,8 @@ class SlackMessenger:
         """One paced call; its failure as a delivery error (or _Uncertain)."""
         await self.link.pacer.wait(team, method)
         try:
-            return await self.link.sender.api_call(method, json=args)
+            # A copy: slack_sdk pops the token out of the body it is given.
+            return await self.link.sender.api_call(method, json=dict(args))
         except SlackApiError as error:
             raise self._classify(team, method, error) from None
         except (TimeoutError, aiohttp.ClientError) as error:

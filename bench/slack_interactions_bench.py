@@ -1,0 +1,254 @@
+"""Slack interactions benchmark: signed `block_actions` clicks (pulse answers) posted
+over HTTP to `/slack/events` at a concurrency of 50, against pulsecoach and, side by
+side, a bare bolt app that only acks.
+
+    python -m bench.slack_interactions_bench [--people 500] [--concurrency 50]
+
+Each server runs in a process of its own (the load and the Slack stand-in in this
+one). Reports p50/p99 ack latency and answers stored per second (for the bare app:
+acks per second). Goals: p99 under 50 ms; at least half the bare app's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import re
+import statistics
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlmodel import func, select
+
+from bench.slack_org import SECRET, build, database, seed, user_id
+from handlers.pulse_rounds import open_round
+from storage.db import Database
+from storage.pulse_models import PulseAnswer
+from tests.slack_helpers import block_action, interactive_body, signed_headers
+from tests.slack_standin import BOT_TOKEN, SlackStandIn
+
+# ---------------------------------------------------------------- the servers (children)
+
+
+def _bare_app(api_url: str) -> web.Application:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    bolt = AsyncApp(
+        token=BOT_TOKEN, signing_secret=SECRET, client=AsyncWebClient(BOT_TOKEN, base_url=api_url)
+    )
+
+    @bolt.action(re.compile(".*"))
+    async def only_ack(ack: Any) -> None:
+        await ack()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    return web_app
+
+
+def _pulsecoach_app(database_url: str, api_url: str) -> web.Application:
+    import bot.slack.mount as slack_mount
+    from bot.app import build_web_app
+
+    async def no_roster(*args: Any) -> None:  # the roster is not what is measured
+        return None
+
+    slack_mount._keep_roster = no_roster  # type: ignore[assignment]
+    return build_web_app(build(database_url, api_url), run_scheduler=False)
+
+
+def serve(kind: str, database_url: str, api_url: str, pipe: Connection) -> None:
+    logging.basicConfig(level=logging.ERROR)
+
+    async def main() -> None:
+        web_app = _bare_app(api_url) if kind == "bare" else _pulsecoach_app(database_url, api_url)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        pipe.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def stand_in(pipe: Connection) -> None:
+    """The Slack stand-in in a process of its own: its work (answering response URLs)
+    must not slow the process that measures the acks."""
+
+    async def main() -> None:
+        standin = await SlackStandIn().start()
+        pipe.send(standin.url)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def spawn(target: Any, *args: Any) -> tuple[multiprocessing.process.BaseProcess, Any]:
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=target, args=(*args, child), daemon=True)
+    process.start()
+    return process, parent.recv()
+
+
+# ---------------------------------------------------------------- the load
+
+
+async def load(url: str, clicks: list[str], concurrency: int) -> tuple[list[float], float, float]:
+    """Post every click; latencies of the acks, and the start and end of the run."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in clicks:
+        queue.put_nowait(body)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                headers = signed_headers(body, secret=SECRET)
+                started = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies, started, time.perf_counter()
+
+
+async def stored(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(PulseAnswer))).one())
+
+
+async def all_stored(database_url: str, expected: int, deadline: float) -> float:
+    """When the server's process has stored every answer (it works after the acks)."""
+    db = Database(database_url)
+    try:
+        while time.perf_counter() < deadline:
+            if await stored(db) >= expected:
+                break
+            await asyncio.sleep(0.02)
+        return time.perf_counter()
+    finally:
+        await db.dispose()
+
+
+async def measure(
+    kind: str, database_url: str, api_url: str, clicks: list[str], concurrency: int
+) -> dict[str, float]:
+    process, port = spawn(serve, kind, database_url, api_url)
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        warm = await load(url, clicks[:concurrency], concurrency)  # first auth.test etc.
+        await asyncio.sleep(1.0)  # let the warm-up's work finish
+        latencies, started, ended = await load(url, clicks[concurrency:], concurrency)
+        done = ended
+        if kind == "pulsecoach":
+            done = await all_stored(database_url, len(clicks), ended + 120)
+        del warm
+    finally:
+        process.terminate()
+        process.join()
+    latencies.sort()
+    measured = len(clicks) - concurrency
+    return {
+        "p50 ms": statistics.median(latencies) * 1000,
+        "p99 ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "per second": measured / (done - started),
+    }
+
+
+async def run(people: int, concurrency: int, postgres: str | None) -> dict[str, dict[str, float]]:
+    standin_process, standin_url = spawn(stand_in)
+    api_url = f"{standin_url}/api/"
+    with tempfile.TemporaryDirectory() as tmp:
+        async with database(Path(tmp), postgres) as url:
+            results = await compare(url, api_url, standin_url, people, concurrency)
+    standin_process.terminate()
+    return results
+
+
+async def compare(
+    database_url: str, api_url: str, standin_url: str, people: int, concurrency: int
+) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    app = build(database_url, api_url)
+    await seed(app, people)
+    opened = await open_round(app.services, "leadership")
+    await app.db.dispose()
+    clicks = [
+        interactive_body(
+            block_action(
+                user_id(n),
+                f"pulse.answer#{i + 1}",
+                f"{opened.round_id}:{item}:{1 + n % 7}",
+                response_url=f"{standin_url}/respond/{n}",
+                block_id=f"pulse:{opened.round_id}|{i}",
+            )
+        )
+        for i, item in enumerate(opened.items)
+        for n in range(people)
+    ]
+    results["bare bolt app (acks only)"] = await measure(
+        "bare", database_url, api_url, clicks, concurrency
+    )
+    results["pulsecoach (answers stored)"] = await measure(
+        "pulsecoach", database_url, api_url, clicks, concurrency
+    )
+    return results
+
+
+def table(results: dict[str, dict[str, float]], clicks: int) -> str:
+    width = max(len(name) for name in results)
+    lines = [
+        f"{'server':<{width}}  {'p50 ms':>8}  {'p99 ms':>8}  {'per second':>10}",
+        "-" * (width + 34),
+    ]
+    for name, figures in results.items():
+        lines.append(
+            f"{name:<{width}}  {figures['p50 ms']:>8.1f}  {figures['p99 ms']:>8.1f}"
+            f"  {figures['per second']:>10.0f}"
+        )
+    ours, bare = results["pulsecoach (answers stored)"], results["bare bolt app (acks only)"]
+    share = ours["per second"] / bare["per second"]
+    lines += [
+        "",
+        f"clicks: {clicks} at the given concurrency",
+        f"goal p99 < 50 ms: {'met' if ours['p99 ms'] < 50 else 'NOT met'}"
+        f" ({ours['p99 ms']:.1f} ms)",
+        f"goal >= 50% of the bare app's throughput: {'met' if share >= 0.5 else 'NOT met'}"
+        f" ({share:.0%})",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=500, help="each answers 7 items")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    results = asyncio.run(run(args.people, args.concurrency, args.postgres))
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    print(table(results, args.people * 7), flush=True)
+
+
+if __name__ == "__main__":
+    main()

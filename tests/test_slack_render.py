@@ -1,0 +1,256 @@
+"""Rendering to Block Kit: every payload parses and validates with slack_sdk's block
+models, respects Block Kit's limits, and escapes what people typed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.messages import (
+    Button,
+    Buttons,
+    Context,
+    Divider,
+    Field_,
+    Fields,
+    Image,
+    Message,
+    Text,
+    TextInput,
+)
+from bot.slack import forms
+from bot.slack.blockkit import clip, escape
+from bot.slack.render import (
+    form_modal,
+    neutral_action,
+    ref_of_block,
+    render_home,
+    render_message,
+)
+from handlers.admin import admin_message
+from handlers.home import help_message
+from handlers.pulse_view import closed_message, paused_message, pulse_message, status_message
+from prompts.instruments import load_instruments
+from storage.pulse_models import PulseRound
+
+INSTRUMENTS = load_instruments()
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def a_round(items: int = 7) -> PulseRound:
+    keys = [i.key for i in INSTRUMENTS["team_safety"].items][:items]
+    return PulseRound(
+        id=12,
+        program_id=1,
+        team_id=1,
+        number=3,
+        kind="manual",
+        item_keys=keys,
+        privacy="anonymous",
+        min_respondents=3,
+        min_comments=5,
+        opened_at=NOW,
+        closes_at=NOW + timedelta(hours=72),
+        closed_at=NOW + timedelta(hours=72),
+    )
+
+
+def validate_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
+    """Round-trips every block through slack_sdk's models (which validate on to_dict)
+    and checks the limits those models leave out."""
+    assert 0 < len(blocks) <= limit
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids))
+    for block in blocks:
+        assert Block.parse(block).to_dict() == block, block  # type: ignore[union-attr]
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+        if block["type"] == "actions":
+            ids = [e["action_id"] for e in block["elements"]]
+            assert len(ids) == len(set(ids)) and len(ids) <= 25
+            assert all(len(e.get("value", "")) <= 2000 for e in block["elements"])
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10
+
+
+def validate_message(message: Message) -> dict[str, Any]:
+    payload = render_message(message).payload()
+    validate_blocks(payload["blocks"], 50)
+    assert 0 < len(payload["text"]) <= 3000
+    return payload
+
+
+def test_every_pulse_message_renders_valid_blocks() -> None:
+    instrument = INSTRUMENTS["team_safety"]
+    tz = ZoneInfo("Europe/Berlin")
+    round_ = a_round()
+    mine = {round_.item_keys[0]: 6}
+    for message in (
+        pulse_message(round_, "Leadership", instrument, tz, {}),
+        pulse_message(round_, "Leadership", instrument, tz, mine, "A comment <here>"),
+        closed_message(round_, "Leadership", tz, 7, 5),
+        status_message(12, "Skipped"),
+        paused_message(1, "Leadership"),
+        help_message(),
+        admin_message("leadership", "Leadership", {"window_hours": "72", "privacy": "anonymous"}),
+    ):
+        validate_message(message)
+
+
+def test_scale_buttons_carry_the_neutral_click_and_show_the_choice() -> None:
+    round_ = a_round(2)
+    first = round_.item_keys[0]
+    message = pulse_message(round_, "L", INSTRUMENTS["team_safety"], ZoneInfo("UTC"), {first: 3})
+    blocks = validate_message(message)["blocks"]
+    row = next(b for b in blocks if b["type"] == "actions")
+    assert [neutral_action(e["action_id"]) for e in row["elements"]] == ["pulse.answer"] * 7
+    assert next(e["value"] for e in row["elements"]) == f"12:{first}:1"
+    chosen = [e for e in row["elements"] if e.get("style") == "primary"]
+    assert [e["text"]["text"] for e in chosen] == ["✓ 3"]
+    assert ref_of_block(row["block_id"]) == "pulse:12"
+    anchors = [b for b in blocks if b["type"] == "context" and "=" in json.dumps(b)]
+    assert len(anchors) == 1  # the scale's anchors are said once
+
+
+def test_user_text_is_escaped_everywhere() -> None:
+    said = "<!channel> ping & <https://evil.test|click me>"
+    message = Message(
+        ref="x",
+        text=said,
+        blocks=(
+            Text(text=said),
+            Context(lines=(said,)),
+            Fields(fields=(Field_(label=said, value=said),)),
+        ),
+    )
+    rendered = json.dumps(validate_message(message))
+    assert "<!channel>" not in rendered and "<https://" not in rendered
+    assert "&lt;!channel&gt; ping &amp; &lt;https://evil.test|click me&gt;" in rendered
+
+
+def test_limits_shorten_instead_of_failing() -> None:
+    long = "word " * 2000
+    blocks = (
+        Text(text="H" * 200, style="heading"),  # too long for a header: a bold section
+        Text(text=long),
+        Fields(fields=tuple(Field_(label=f"f{i}", value=long) for i in range(15))),
+        Context(lines=tuple(f"line {i}" for i in range(25))),
+        Buttons(
+            buttons=tuple(Button(action_id="a.b", value=str(i), label="L" * 100) for i in range(30))
+        ),
+        Buttons(buttons=(Button(action_id="too.big", value="v" * 2001, label="x"),)),
+        Image(url="data:image/svg+xml;base64,AAAA", alt="chart"),
+        Image(url="https://charts.test/c.png", alt="chart"),
+        Image(url="http://charts.test/c.png", alt="not https"),
+        Image(url="https://127.0.0.1:8000/charts/1.png", alt="not reachable by Slack"),
+        *[Divider() for _ in range(60)],
+    )
+    payload = validate_message(Message(ref="big", text=long, blocks=blocks))
+    kinds = [b["type"] for b in payload["blocks"]]
+    assert (
+        len(kinds) == 50
+        and kinds[-1] == "context"
+        and "shortened" in json.dumps(payload["blocks"][-1])
+    )
+    assert kinds[0] == "section" and kinds.count("image") == 1
+    assert "too.big" not in json.dumps(payload)
+    assert len(payload["blocks"][1]["text"]["text"]) == 3000
+    assert payload["blocks"][1]["text"]["text"].endswith("…")
+
+
+def test_home_and_modals_validate_as_views_within_100_blocks() -> None:
+    cards = [help_message() for _ in range(40)]
+    home = render_home(cards, banner="Saved <ok>")
+    View(**home).to_dict()
+    validate_blocks(home["blocks"], 100)
+    assert len(home["blocks"]) == 100
+    form = admin_message("leadership", "Leadership", {"window_hours": "72", "privacy": "x"})
+    modal = form_modal(form, {"a": "admin.save", "v": "leadership"})
+    assert modal is not None
+    assert View(**modal).to_dict()["submit"]["text"] == "Save changes"
+    assert [b["type"] for b in modal["blocks"]].count("input") == 2
+
+
+def test_an_opener_fits_a_button_value_and_decodes_to_the_same_form() -> None:
+    round_ = a_round(1)
+    comment = '"quoted" ' * 120  # ~1,080 characters, more once JSON-escaped
+    message = pulse_message(round_, "L", INSTRUMENTS["team_safety"], ZoneInfo("UTC"), {}, comment)
+    payload = validate_message(message)
+    opener = next(
+        e
+        for b in payload["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith(forms.OPEN)
+    )
+    form = forms.Form.decode(opener["value"])
+    assert (form.action_id, form.value) == ("pulse.comment", "12")
+    assert form.inputs[0].input_id == "comment" and form.inputs[0].max_length == 1000
+    assert not any(b["type"] == "input" for b in payload["blocks"])
+    View(**forms.modal(form, {"a": form.action_id, "v": form.value})).to_dict()
+
+
+def test_a_form_too_big_for_a_button_is_shown_inline() -> None:
+    inputs = tuple(TextInput(input_id=f"i{n}", label="L" * 300, value="v" * 300) for n in range(6))
+    message = Message(
+        ref="f",
+        text="form",
+        blocks=(*inputs, Buttons(buttons=(Button(action_id="x.save", label="Save"),))),
+    )
+    blocks = validate_message(message)["blocks"]
+    assert [b["type"] for b in blocks].count("input") == 6
+    assert forms.inputs_of(
+        {"values": {"in": {"i1": {"type": "plain_text_input", "value": "a"}}}}
+    ) == {"i1": "a"}
+
+
+def test_clip_never_cuts_an_entity_in_half() -> None:
+    assert clip(escape("ab<"), 4) == "ab…"
+    assert clip(escape("a&b"), 5) == "a…"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=4000), min_size=1, max_size=60))
+def test_any_text_renders_to_valid_blocks(texts: list[str]) -> None:
+    blocks = (*tuple(Text(text=t or " ") for t in texts), Context(lines=tuple(texts[:12])))
+    payload = validate_message(Message(ref="any", text=texts[0] or " ", blocks=blocks))
+    for block in payload["blocks"]:
+        for part in [block.get("text"), *list(block.get("elements", []))]:
+            if part and part.get("type") == "mrkdwn":
+                assert "<" not in part["text"] and ">" not in part["text"]
+
+
+def test_commitment_check_ins_and_forms_render_valid_blocks() -> None:
+    from datetime import date
+
+    from handlers.commitments_view import checkin_message, form_message
+    from storage.commitment_models import Commitment, CommitmentCheckIn
+
+    commitment = Commitment(
+        id=4,
+        person_id=1,
+        team_id=1,
+        behaviour="Ask for dissent <before> deciding & listen",
+        ends_on=date(2027, 1, 31),
+    )
+    checkin = CommitmentCheckIn(id=9, commitment_id=4, occurrence="2026-11-27", outcome="kept")
+    for message in (checkin_message(commitment, checkin, last=True), form_message()):
+        payload = validate_message(message)
+        assert forms.OPEN in json.dumps(payload)  # the reflection / the form: a modal
+        opener = next(
+            e
+            for b in payload["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"].startswith(forms.OPEN)
+        )
+        View(**forms.modal(forms.Form.decode(opener["value"]), {"a": "x"})).to_dict()
+    checkin_blocks = json.dumps(validate_message(checkin_message(commitment, checkin)))
+    assert "&lt;before&gt; deciding &amp; listen" in checkin_blocks
