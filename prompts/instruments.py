@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from prompts.yaml_lines import line_of as _line_of
+
 Stage = Literal["inclusion", "learner", "contributor", "challenger"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 STAGE_LABELS: dict[Stage, str] = {
@@ -258,25 +260,6 @@ def _format_path(loc: Iterable[str | int]) -> str:
         else:
             out += f".{part}" if out else part
     return out
-
-
-def _line_of(root: yaml.Node, loc: Iterable[str | int]) -> int:
-    """1-based line of the deepest node along ``loc`` (a mapping entry is its key's line)."""
-    node, line = root, root.start_mark.line
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((kv for kv in node.value if str(kv[0].value) == str(part)), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if not 0 <= part < len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line
-        else:
-            break
-    return line + 1
 
 
 _REASONS = {

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from handlers.config.fields import ConfigError, FieldError, Loc, format_loc
 from handlers.config.schema import Config
+from prompts.yaml_lines import line_of
 
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
@@ -80,25 +81,6 @@ class LoadedConfig:
 
     def error(self, loc: Sequence[str | int], reason: str) -> ConfigError:
         return ConfigError(self.filename, self.line_of(loc), format_loc(loc) or None, reason)
-
-
-def line_of(root: yaml.Node, loc: Iterable[str | int]) -> int:
-    """1-based line of the deepest node along ``loc`` (a mapping entry is its key's line)."""
-    node, line = root, root.start_mark.line
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((kv for kv in node.value if str(kv[0].value) == str(part)), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if not 0 <= part < len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line
-        else:
-            break
-    return line + 1
 
 
 def load_file(path: Path) -> LoadedConfig:
