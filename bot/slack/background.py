@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class AfterAck:
-    def __init__(self, concurrency: int = 2) -> None:
+    def __init__(self, concurrency: int = 32) -> None:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
