@@ -175,8 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if settings.log_level != "DEBUG":  # migrations are news only when they fail
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":  # migrations and job ticks are news only when they fail
+        for chatty in ("alembic", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     run: Command = args.run
     try:
         return asyncio.run(run(args, settings))
