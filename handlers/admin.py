@@ -3,13 +3,15 @@ and locks as the organisation file: a chat edit is a one-program config apply.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
 from bot.events import ActionEvent, Refused, Reply, TextEvent
 from bot.messages import Button, Buttons, Context, Field_, Fields, Message, Text, TextInput
-from handlers.config.apply import ConfigError, apply_text, export_config
+from handlers.config.apply import ConfigError, apply_text
+from handlers.config.programs import export_programs
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.pulse import COMMANDS as pulse_commands
 from handlers.pulse_schedule import preview
@@ -44,10 +46,12 @@ async def _require_admin(services: Services, person_id: int, team_key: str) -> N
 
 
 async def _program_entry(services: Services, team_key: str) -> dict[str, Any]:
-    document = yaml.safe_load(await export_config(services.db)) or {}
-    for entry in document.get("programs") or []:
+    """The team's program as its config-file entry (only the programs are exported)."""
+    async with services.db.session() as session:
+        entries = await export_programs(session)
+    for entry in entries:
         if entry["team"] == team_key:
-            return dict(entry)
+            return json.loads(json.dumps(entry))  # plain dicts and lists, as read from a file
     raise Refused(f"Team {team_key!r} has no pulse program yet: add one in the config file.")
 
 
