@@ -123,3 +123,23 @@ def _update_line(what: str, changed: Mapping[str, Any]) -> str:
 
 class _Flow(dict[str, Any]):
     """A mapping written on one line: ``{days: [mon, tue], start: '09:00', end: '18:00'}``."""
+
+
+async def update_if_changed(
+    session: AsyncSession,
+    changes: Changes,
+    row: Any,
+    wanted: Mapping[str, Mapping[str, Any]],
+    *,
+    what: str,
+    action: str,
+    target: str,
+) -> bool:
+    """Write the columns of `wanted` that differ from `row`, with one change line and
+    audit row; True when something changed."""
+    columns, changed = _diff(row, wanted)
+    if not columns:
+        return False
+    await config_state.update(session, row, columns)
+    changes.record(_update_line(what, changed), action, target, changed=changed)
+    return True

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.config.base import Changes, Ids, _diff, _Flow, _id, _update_line
+from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
 from handlers.config.fields import ROLES, WEEKDAYS, FieldError
 from handlers.config.schema import Config, Leave, PersonSpec
 from storage import config_state
@@ -47,15 +47,15 @@ async def apply_workspaces(session: AsyncSession, cfg: Config, ids: Ids, changes
             row = await config_state.create_workspace(session, values)
             changes.record(f"create workspace {spec.key}", "create_workspace", target, **values)
         else:
-            columns, changed = _diff(row, wanted)
-            if columns:
-                await config_state.update(session, row, columns)
-                changes.record(
-                    _update_line(f"workspace {spec.key}", changed),
-                    "update_workspace",
-                    target,
-                    changed=changed,
-                )
+            await update_if_changed(
+                session,
+                changes,
+                row,
+                wanted,
+                what=f"workspace {spec.key}",
+                action="update_workspace",
+                target=target,
+            )
         ids.workspaces[spec.key] = row
 
 
@@ -129,15 +129,15 @@ async def apply_people(session: AsyncSession, cfg: Config, ids: Ids, changes: Ch
                 f"create person {who}", "create_person", target, **values, chat=addresses
             )
         else:
-            columns, changed = _diff(row, _person_columns(spec, creating=False))
-            if columns:
-                await config_state.update(session, row, columns)
-                changes.record(
-                    _update_line(f"person {who}", changed),
-                    "update_person",
-                    target,
-                    changed=changed,
-                )
+            await update_if_changed(
+                session,
+                changes,
+                row,
+                _person_columns(spec, creating=False),
+                what=f"person {who}",
+                action="update_person",
+                target=target,
+            )
             stored = await config_state.addresses_of(session, _id(row))
             for channel, address in addresses.items():
                 existing = stored.get(channel)
@@ -215,15 +215,15 @@ async def apply_teams(session: AsyncSession, cfg: Config, ids: Ids, changes: Cha
             )
             changes.record(f"create team {team_name}", "create_team", target, **values)
         else:
-            columns, changed = _diff(row, wanted)
-            if columns:
-                await config_state.update(session, row, columns)
-                changes.record(
-                    _update_line(f"team {team_name}", changed),
-                    "update_team",
-                    target,
-                    changed=changed,
-                )
+            await update_if_changed(
+                session,
+                changes,
+                row,
+                wanted,
+                what=f"team {team_name}",
+                action="update_team",
+                target=target,
+            )
         ids.teams[(workspace.key, spec.key)] = row
 
         # Membership: exactly what the file lists.

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.config.base import Changes, Ids, _diff, _Flow, _id, _update_line
+from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.schema import Config
 from handlers.config.session_spec import SessionsSpec
@@ -120,15 +120,15 @@ async def apply_sessions(session: AsyncSession, cfg: Config, ids: Ids, changes: 
             changes.record(f"create sessions for {team.key}", "create_sessions", target, **values)
             changed = True
         else:
-            columns, diff = _diff(plan, wanted)
-            if columns:
-                await config_state.update(session, plan, columns)
-                changes.record(
-                    _update_line(f"sessions of {team.key}", diff),
-                    "update_sessions",
-                    target,
-                    changed=diff,
-                )
+            if await update_if_changed(
+                session,
+                changes,
+                plan,
+                wanted,
+                what=f"sessions of {team.key}",
+                action="update_sessions",
+                target=target,
+            ):
                 changed = True
         if "dates" in spec.model_fields_set or changed:
             changed |= await _sync_dates(session, spec, plan, team, workspace, changes, target)
