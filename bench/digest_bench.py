@@ -1,6 +1,7 @@
-"""Digest benchmark: a team of 12 with two years of weekly pulse rounds and weekly
-commitment check-ins. How long building a digest takes without the LLM (goal: under
-50 ms) and how many database queries it makes (goal: a handful, not one per round).
+"""Digest benchmark: a team of 12 with two years of weekly pulse rounds, weekly
+commitment check-ins and biweekly contract checks. How long building a digest takes
+without the LLM (goal: under 50 ms) and how many database queries it makes (goal: a
+handful, not one per round).
 
     python -m bench.digest_bench [--runs 20]
 
@@ -30,7 +31,16 @@ from handlers.digest_view import digest_message
 from handlers.fallback_summary import fallback_summary
 from scheduler.clock import FakeClock
 from storage import digests
-from storage.commitment_models import Commitment, CommitmentCheckIn
+from storage.commitment_models import (
+    Commitment,
+    CommitmentCheckIn,
+    ContractCheck,
+    ContractCheckInvite,
+    ContractComment,
+    ContractRating,
+    ContractVersion,
+    TeamContract,
+)
 from storage.models import Membership, Person, Team, Workspace
 from storage.pulse_models import PulseAnswer, PulseComment, PulseInvite, PulseProgram, PulseRound
 
@@ -46,6 +56,7 @@ ITEMS = (
     "no_undermining",
     "skills_valued",
 )
+NORMS = ("disagree_openly", "decide_in_the_room", "ask_for_help", "credit_others")
 WORDS = "meetings decisions workload trust feedback priorities launch conflict listening".split()
 
 
@@ -129,11 +140,57 @@ async def populate(app: Pulsecoach) -> int:
                         outcome=rng.choice(["kept", "kept", "partly", "missed", None]),
                     )
                 )
+        await add_contract(session, tid, people[:LEADERS], rng, start)
         for weeks_ago in range(WEEKS, 0, -6):  # a coaching session every six weeks
             await digests.add_session(
                 session, tid, NOW - timedelta(weeks=weeks_ago, hours=-5), "config"
             )
     return people[LEADERS]
+
+
+async def add_contract(
+    session: Any, tid: int, leaders: list[int], rng: random.Random, start: datetime
+) -> None:
+    """A team contract of four norms, checked every two weeks, two norms at a time."""
+    contract = TeamContract(team_id=tid, current_version=1)
+    session.add(contract)
+    await session.flush()
+    norms = [{"key": k, "text": k.replace("_", " ").capitalize()} for k in NORMS]
+    version = ContractVersion(contract_id=contract.id or 0, version=1, norms=norms)
+    session.add(version)
+    await session.flush()
+    for n in range(WEEKS // 2):
+        closed = start + timedelta(weeks=2 * n, days=5)
+        check = ContractCheck(
+            contract_id=contract.id or 0,
+            team_id=tid,
+            version_id=version.id or 0,
+            number=n + 1,
+            status="closed",
+            norm_keys=[NORMS[(2 * n) % 4], NORMS[(2 * n + 1) % 4]],
+            privacy="anonymous",
+            min_respondents=3,
+            min_comments=5,
+            opened_at=closed - timedelta(days=3),
+            closes_at=closed,
+            closed_at=closed,
+        )
+        session.add(check)
+        await session.flush()
+        cid = check.id or 0
+        answered = rng.sample(leaders, rng.randint(2, len(leaders)))
+        for pid in leaders:
+            session.add(ContractCheckInvite(check_id=cid, person_id=pid, answered=pid in answered))
+        for r in range(len(answered)):
+            for key in check.norm_keys:
+                session.add(
+                    ContractRating(
+                        check_id=cid, respondent=f"r{r}", norm_key=key, score=rng.randint(1, 5)
+                    )
+                )
+        for r in range(rng.randint(0, 3)):
+            text = " ".join(rng.sample(WORDS, 3))
+            session.add(ContractComment(check_id=cid, respondent=f"r{r}", text=f"On {text}."))
 
 
 async def build_without_llm(app: Pulsecoach, coach: int) -> None:
@@ -185,6 +242,7 @@ async def main(runs: int) -> None:
         await app.db.dispose()
     rows = [
         ("team", f"{LEADERS} leaders, {WEEKS} weekly rounds, {LEADERS * WEEKS} check-ins", ""),
+        ("contract", f"{WEEKS // 2} biweekly checks of {len(NORMS)} norms", ""),
         ("build digest, no LLM (median)", f"{median:.1f} ms", "< 50 ms"),
         ("build digest, no LLM (worst)", f"{worst:.1f} ms", ""),
         ("queries per build", str(queries), "a handful, not one per round"),

@@ -65,6 +65,18 @@ async def session_times(
     """Sessions within about a year either side of `around` (two queries)."""
     assert team.id is not None
     plan = await digests.plan_for(session, team.id)
+    return await planned_times(session, plan, team, workspace, around)
+
+
+async def planned_times(
+    session: AsyncSession,
+    plan: CoachingPlan | None,
+    team: Team,
+    workspace: Workspace | None,
+    around: datetime,
+) -> SessionTimes:
+    """`session_times` with the team's plan already loaded (one query)."""
+    assert team.id is not None
     rows = await digests.sessions_of(session, team.id, cancelled=True)
     tz = plan_zone(plan, team, workspace)
     start, end = around - WINDOW, around + WINDOW

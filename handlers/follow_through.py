@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -120,6 +119,40 @@ def sees(c: Commitment, viewer: int | None, roles: set[str]) -> tuple[bool, bool
     return False, False
 
 
+def follow_through_of(
+    rows: Sequence[tuple[Commitment, str | None, Sequence[CommitmentCheckIn]]],
+    viewer_person_id: int | None,
+    roles: set[str],
+) -> list[CommitmentFollowThrough]:
+    """`follow_through` of commitments loaded by `commitments.followed` (for every viewer
+    at once), as a viewer with `roles` in the team may see them."""
+    out: list[CommitmentFollowThrough] = []
+    for c, name, checkins in rows:
+        visible, reflections = sees(c, viewer_person_id, roles)
+        if not visible:
+            continue
+        f = figures(checkins)
+        out.append(
+            CommitmentFollowThrough(
+                commitment_id=c.id or 0,
+                person_id=c.person_id,
+                person_name=name if name is not None else "?",
+                behaviour=c.behaviour,
+                status=c.status,
+                kept_rate_4=f.kept_rate_4,
+                kept_rate_12=f.kept_rate_12,
+                streak=f.streak,
+                last_reflection=f.last_reflection if reflections else None,
+                missed_recent=f.missed_recent,
+                unanswered_recent=f.unanswered_recent,
+                counted=f.counted,
+                team_id=c.team_id,
+                visibility=c.visibility,
+            )
+        )
+    return sorted(out, key=lambda r: (r.person_name, r.commitment_id))
+
+
 async def follow_through(
     services: Services, team_id: int, viewer_person_id: int | None, since: datetime | None = None
 ) -> list[CommitmentFollowThrough]:
@@ -128,40 +161,8 @@ async def follow_through(
     are left out. Ordered by leader name, then commitment."""
     async with services.db.session() as session:
         roles = await _viewer_roles(session, viewer_person_id, team_id)
-        rows = [
-            c
-            for c in await commitments.of_team(session, team_id)
-            if c.status not in ("pending", "declined")
-            and not (since and c.closed_at and c.closed_at < since)
-        ]
-        found = await commitments.checkins(session, [c.id or 0 for c in rows], since)
-        people = await directory.people_by_id(session, [c.person_id for c in rows])
-        out: list[CommitmentFollowThrough] = []
-        for c in rows:
-            visible, reflections = sees(c, viewer_person_id, roles)
-            if not visible:
-                continue
-            person = people.get(c.person_id)
-            f = figures(found[c.id or 0])
-            out.append(
-                CommitmentFollowThrough(
-                    commitment_id=c.id or 0,
-                    person_id=c.person_id,
-                    person_name=person.name if person else "?",
-                    behaviour=c.behaviour,
-                    status=c.status,
-                    kept_rate_4=f.kept_rate_4,
-                    kept_rate_12=f.kept_rate_12,
-                    streak=f.streak,
-                    last_reflection=f.last_reflection if reflections else None,
-                    missed_recent=f.missed_recent,
-                    unanswered_recent=f.unanswered_recent,
-                    counted=f.counted,
-                    team_id=c.team_id,
-                    visibility=c.visibility,
-                )
-            )
-    return sorted(out, key=lambda r: (r.person_name, r.commitment_id))
+        rows = await commitments.followed(session, team_id, since)
+    return follow_through_of(rows, viewer_person_id, roles)
 
 
 @dataclass(frozen=True)
@@ -209,31 +210,58 @@ class _Closed:
     comments: list[str]
 
 
-async def _closed(services: Services, team_id: int, since: datetime | None) -> list[_Closed]:
-    async with services.db.session() as session:
-        checks = await contracts.closed_checks(session, team_id, since)
-        ids = [c.id or 0 for c in checks]
-        ratings = await contracts.ratings(session, ids)
-        invited = await contracts.invite_counts(session, ids)
-        texts = await contracts.comments(session, ids)
-        out = []
-        versions: dict[int, Any] = {}  # checks share a few contract versions
-        for check in checks:
-            if check.version_id not in versions:
-                versions[check.version_id] = await contracts.version(session, check.version_id)
-            version = versions[check.version_id]
-            norms = [n for n in (version.norms if version else []) if n["key"] in check.norm_keys]
-            rid = check.id or 0
-            out.append(_Closed(check, norms, ratings[rid], invited[rid], texts[rid]))
+async def _closed(session: AsyncSession, team_id: int, since: datetime | None) -> list[_Closed]:
+    """Closed checks with their versions, ratings and comments: two queries at most."""
+    checks = await contracts.closed_checks_with_versions(session, team_id, since)
+    ratings, texts = await contracts.answers(session, [c.id or 0 for c, _, _ in checks])
+    out = []
+    for check, version, invited in checks:
+        norms = [n for n in (version.norms if version else []) if n["key"] in check.norm_keys]
+        rid = check.id or 0
+        out.append(_Closed(check, norms, ratings[rid], invited, texts[rid]))
     return out
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    """Results and comments of the same closed checks, loaded once."""
+
+    results: list[ContractCheckResult]
+    comments: list[ContractCheckComments]
+
+
+async def contract_report(
+    services: Services,
+    team_id: int,
+    since: datetime | None = None,
+    session: AsyncSession | None = None,
+) -> ContractReport:
+    """`contract_results` and `contract_comments` together. With `session`, reads inside
+    that unit of work."""
+    if session is None:
+        async with services.db.session() as own:
+            return await contract_report(services, team_id, since, own)
+    closed = await _closed(session, team_id, since)
+    return ContractReport(_results(closed), _comments(closed))
 
 
 async def contract_results(
     services: Services, team_id: int, since: datetime | None = None
 ) -> list[ContractCheckResult]:
     """Per closed check (oldest first, closed since `since`) and asked norm: the aggregate."""
+    return (await contract_report(services, team_id, since)).results
+
+
+async def contract_comments(
+    services: Services, team_id: int, since: datetime | None = None
+) -> list[ContractCheckComments]:
+    """Per closed check (oldest first, closed since `since`): its comments, or why not."""
+    return (await contract_report(services, team_id, since)).comments
+
+
+def _results(closed_checks: list[_Closed]) -> list[ContractCheckResult]:
     results: list[ContractCheckResult] = []
-    for closed in await _closed(services, team_id, since):
+    for closed in closed_checks:
         check, norms, rows = closed.check, closed.norms, closed.ratings
         if not norms:
             continue
@@ -266,11 +294,9 @@ async def contract_results(
     return results
 
 
-async def contract_comments(
-    services: Services, team_id: int, since: datetime | None = None
-) -> list[ContractCheckComments]:
+def _comments(closed_checks: list[_Closed]) -> list[ContractCheckComments]:
     out: list[ContractCheckComments] = []
-    for closed in await _closed(services, team_id, since):
+    for closed in closed_checks:
         respondents = len({r for r, _, _ in closed.ratings})
         minimum = closed.check.min_comments
         shown = respondents >= minimum

@@ -16,7 +16,8 @@ from handlers.pulse_rounds import _team_and_program, instrument_for
 from handlers.scoring import Alert, Response, RoundSummary, alerts, change, sparkline, summarize
 from prompts.instruments import STAGE_LABELS, Instrument
 from storage import pulse
-from storage.pulse_models import PulseRound
+from storage.models import Team
+from storage.pulse_models import PulseProgram, PulseRound
 
 
 @dataclass(frozen=True)
@@ -72,20 +73,26 @@ async def team_results(
         async with services.db.session() as own:
             return await team_results(services, team_key, limit, own)
     team, program = await _team_and_program(session, team_key, None)
+    return await program_results(services, session, team, program, limit)
+
+
+async def program_results(
+    services: Services, session: AsyncSession, team: Team, program: PulseProgram, limit: int
+) -> TeamResults:
+    """`team_results` for a team and program already loaded (three queries)."""
     assert team.id is not None and program.id is not None
-    rounds = await pulse.closed_rounds(session, team.id, limit, program.id)
-    ids = [r.id or 0 for r in rounds]
+    rounds = await pulse.closed_rounds_invited(session, team.id, limit, program.id)
+    ids = [r.id or 0 for r, _ in rounds]
     answers = await pulse.responses(session, ids)
-    counts = await pulse.invite_counts(session, ids)
     texts = await pulse.comments(session, ids)
     instrument = instrument_for(services, program)
     results = []
-    for round_ in rounds:
+    for round_, invited in rounds:
         rid = round_.id or 0
         summary = summarize(
             instrument,
             [Response(respondent, item, score) for respondent, item, score in answers[rid]],
-            invited=max(counts[rid][0], len({a[0] for a in answers[rid]})),
+            invited=max(invited, len({a[0] for a in answers[rid]})),
             threshold=round_.min_respondents,
         )
         if summary.respondents >= round_.min_comments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
@@ -105,6 +106,31 @@ async def checkins(
     for row in (await session.exec(query)).all():
         found[row.commitment_id].append(row)
     return found
+
+
+async def followed(
+    session: AsyncSession, team_id: int, since: datetime | None = None
+) -> list[tuple[Commitment, str | None, list[CommitmentCheckIn]]]:
+    """A team's confirmed commitments (neither pending nor declined, nor closed before
+    `since`), by id, each with its leader's name and its check-ins asked since `since`
+    (all when None), oldest occurrence first: two queries. (One joined query would load
+    the commitment again with every check-in, slower over a long history.)"""
+    query = (
+        select(Commitment, Person.name)
+        .outerjoin(Person, col(Person.id) == Commitment.person_id)
+        .where(
+            Commitment.team_id == team_id,
+            col(Commitment.status).not_in(["pending", "declined"]),
+        )
+        .order_by(col(Commitment.id))
+    )
+    if since is not None:
+        query = query.where(
+            or_(col(Commitment.closed_at).is_(None), col(Commitment.closed_at) >= since)
+        )
+    rows = (await session.exec(query)).all()
+    found = await checkins(session, [c.id or 0 for c, _ in rows], since)
+    return [(c, name, found[c.id or 0]) for c, name in rows]
 
 
 async def previous_checkin(

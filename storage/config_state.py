@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit as audit_log
+from storage import slack_store
 from storage.db import Database
 from storage.models import Channel, ChatAddress, Membership, Person, Team, Workspace
 from storage.types import utcnow
@@ -60,6 +61,14 @@ async def workspace_by_external_id(
         Workspace.channel == channel, Workspace.external_id == external_id
     )
     return (await session.exec(query)).first()
+
+
+def named_by_install(workspace: Workspace) -> bool:
+    """Whether a workspace still has the key a Slack install gave it
+    (`slack_store.automatic_key`): no config file has named it, so one may adopt it."""
+    return workspace.channel == Channel.SLACK and workspace.key == slack_store.automatic_key(
+        workspace.external_id
+    )
 
 
 async def local_workspaces(session: AsyncSession) -> list[Workspace]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,37 +126,62 @@ async def occasions_sent(session: AsyncSession, team_id: int, occasions: list[st
     return set((await session.exec(query)).all())
 
 
-# --------------------------------------------------------------------------- pulse participation
+# --------------------------------------------------------------------------- digest subject
 
 
-async def unanswered(session: AsyncSession, team_id: int, at_least: int) -> tuple[int, int]:
-    """How many people have at least `at_least` unanswered pulses in a row (in any active
-    program of the team), and how many of them are paused: counts only, never who."""
-    paused = func.max(case((col(PulseParticipant.paused_at).is_not(None), 1), else_=0))
-    per_person = (
-        select(PulseParticipant.person_id, paused.label("paused"))
-        .join(PulseProgram, col(PulseProgram.id) == PulseParticipant.program_id)
+@dataclass(frozen=True)
+class DigestSubject:
+    team: Team
+    workspace: Workspace
+    program: PulseProgram | None  # the team's first active pulse program
+    plan: CoachingPlan | None
+    # People with at least `at_least` unanswered pulses in a row in an active program
+    # of the team, and how many of them are paused: counts only, never who.
+    unanswered: tuple[int, int]
+
+
+async def digest_subject(
+    session: AsyncSession, team_key: str, at_least: int
+) -> DigestSubject | None:
+    """What a digest of the team starts from, in one query: the team, its workspace,
+    first active pulse program and coaching plan, and the unanswered counts."""
+    paused = case((col(PulseParticipant.paused_at).is_not(None), PulseParticipant.person_id))
+    unanswered = (
+        select(PulseProgram.id)
+        .join(PulseParticipant, col(PulseParticipant.program_id) == PulseProgram.id)
         .where(
-            PulseProgram.team_id == team_id,
+            col(PulseProgram.team_id) == Team.id,
             col(PulseProgram.active).is_(True),
             col(PulseParticipant.unanswered_streak) >= at_least,
         )
-        .group_by(col(PulseParticipant.person_id))
-        .subquery()
+        .correlate(Team)  # only Team: the outer query's pulse_program is another
     )
-    query = select(func.count(), func.sum(per_person.c.paused)).select_from(per_person)
-    count, n_paused = (await session.exec(query)).one()
-    return int(count or 0), int(n_paused or 0)
-
-
-async def team_and_workspace(session: AsyncSession, team_key: str) -> tuple[Team, Workspace] | None:
+    people = unanswered.with_only_columns(func.count(distinct(col(PulseParticipant.person_id))))
+    of_them_paused = unanswered.with_only_columns(func.count(distinct(paused)))
     query = (
-        select(Team, Workspace)
+        select(  # type: ignore[call-overload]  # sqlmodel types up to four columns
+            Team,
+            Workspace,
+            PulseProgram,
+            CoachingPlan,
+            people.scalar_subquery(),
+            of_them_paused.scalar_subquery(),
+        )
         .join(Workspace, col(Workspace.id) == Team.workspace_id)
+        .outerjoin(
+            PulseProgram,
+            and_(col(PulseProgram.team_id) == Team.id, col(PulseProgram.active).is_(True)),
+        )
+        .outerjoin(CoachingPlan, col(CoachingPlan.team_id) == Team.id)
         .where(Team.key == team_key)
+        .order_by(col(PulseProgram.id))
+        .limit(1)
     )
     found = (await session.exec(query)).first()
-    return (found[0], found[1]) if found else None
+    if found is None:
+        return None
+    team, workspace, program, plan, n, n_paused = found
+    return DigestSubject(team, workspace, program, plan, (int(n or 0), int(n_paused or 0)))
 
 
 async def people_of(session: AsyncSession, team_id: int) -> list[tuple[Person, str]]:

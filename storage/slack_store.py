@@ -231,6 +231,12 @@ async def slack_workspaces(session: AsyncSession) -> list[Workspace]:
     return list((await session.exec(query)).all())
 
 
+def automatic_key(team_id: str) -> str:
+    """The key of a workspace created by an install, until a config file names it
+    (`pulsecoach apply` adopts a workspace with this key under the file's key)."""
+    return f"slack-{team_id.lower()}"
+
+
 async def ensure_workspace(
     session: AsyncSession, team_id: str, name: str, timezone: str = "UTC"
 ) -> Workspace:
@@ -238,9 +244,8 @@ async def ensure_workspace(
     found = await workspace_for_team(session, team_id)
     if found is not None:
         return found
-    key = f"slack-{team_id.lower()}"
     row = Workspace(
-        key=key,
+        key=automatic_key(team_id),
         name=name or team_id,
         channel=Channel.SLACK,
         external_id=team_id,
@@ -268,6 +273,25 @@ async def person_for_user(
     )
     found = (await session.exec(query)).first()
     return (int(found[0] or 0), int(found[1])) if found else None
+
+
+async def people_by_user(session: AsyncSession, team_id: str) -> dict[str, tuple[int, int]]:
+    """Every matched Slack user of a workspace: user id -> (person id, workspace id)."""
+    query = (
+        select(col(ChatAddress.address)["user_id"].as_string(), Person.id, Person.workspace_id)
+        .join(Person, col(ChatAddress.person_id) == Person.id)
+        .join(Workspace, col(Workspace.id) == Person.workspace_id)
+        .where(
+            ChatAddress.channel == Channel.SLACK,
+            Workspace.channel == Channel.SLACK,
+            Workspace.external_id == team_id,
+        )
+    )
+    return {
+        str(user): (int(person or 0), int(workspace))
+        for user, person, workspace in (await session.exec(query)).all()
+        if user
+    }
 
 
 async def people_with_addresses(

@@ -11,6 +11,10 @@
   per channel, never removed; a person in the local workspace always has the local
   address ``{"inbox": handle}``;
 - a team member handle may name a person of that workspace who is only in the database;
+- a Slack workspace that installed pulsecoach before it was in any file has the key
+  ``slack-<team id>``; the file's entry for that team id adopts it (it takes the file's
+  key and keeps its id, people and installation). A workspace of another key stays a
+  conflict;
 - is idempotent: applying the same file again reports no changes;
 - applies the whole file in one transaction: any error, however late, stores nothing;
 - with `dry_run`, does all the work, reports the same changes, and rolls back;

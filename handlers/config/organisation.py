@@ -11,7 +11,7 @@ from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
 from handlers.config.fields import ROLES, WEEKDAYS, FieldError
 from handlers.config.schema import Config, Leave, PersonSpec
 from storage import config_state
-from storage.models import Channel, Person
+from storage.models import Channel, Person, Workspace
 
 # --------------------------------------------------------------------------- workspaces
 
@@ -29,10 +29,7 @@ async def apply_workspaces(session: AsyncSession, cfg: Config, ids: Ids, changes
                     )
         other_ws = await config_state.workspace_by_external_id(session, spec.channel, external_id)
         if other_ws is not None and other_ws.key != spec.key:
-            raise FieldError(
-                ("workspaces", index, "external_id"),
-                f"{spec.channel} workspace {external_id!r} is already {other_ws.key!r}",
-            )
+            row = await _adopt(session, spec.key, other_ws, row, changes, index)
         wanted: dict[str, dict[str, Any]] = {
             "name": {"name": spec.name},
             "channel": {"channel": spec.channel},
@@ -57,6 +54,41 @@ async def apply_workspaces(session: AsyncSession, cfg: Config, ids: Ids, changes
                 target=target,
             )
         ids.workspaces[spec.key] = row
+
+
+async def _adopt(
+    session: AsyncSession,
+    key: str,
+    found: Workspace,
+    taken: Workspace | None,
+    changes: Changes,
+    index: int,
+) -> Workspace:
+    """The file declares workspace `key` for the channel id of `found`, stored under
+    another key. A workspace an install created (its key still the automatic one) is
+    adopted: it takes the file's key and keeps its id, so its installation, people and
+    chat addresses stay with it. Any other is a conflict."""
+    where = ("workspaces", index, "external_id")
+    channel_id = f"{found.channel} workspace {found.external_id!r}"
+    if not config_state.named_by_install(found):
+        raise FieldError(where, f"{channel_id} is already {found.key!r}: use that key")
+    if taken is not None:
+        raise FieldError(
+            where,
+            f"{channel_id} is already {found.key!r}, which cannot become {key!r}: "
+            f"that key is {taken.channel} workspace {taken.external_id!r}",
+        )
+    old = found.key
+    await config_state.update(session, found, {"key": key})
+    changes.record(
+        f"adopt workspace {old} ({channel_id}) as {key}",
+        "adopt_workspace",
+        f"workspace:{key}",
+        key=[old, key],
+        channel=found.channel,
+        external_id=found.external_id,
+    )
+    return found
 
 
 async def export_workspaces(session: AsyncSession) -> list[dict[str, Any]]:
