@@ -5,12 +5,21 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+# chat.postMessage per Slack workspace and minute; Slack publishes no exact figure.
+SLACK_POSTS_PER_MINUTE = 600.0
 
 
 class Settings(BaseSettings):
@@ -47,6 +56,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
     slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
+    slack_posts_per_minute: float = Field(
+        SLACK_POSTS_PER_MINUTE, gt=0, validation_alias="PULSECOACH_SLACK_POSTS_PER_MINUTE"
+    )
 
     microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: SecretStr | None = Field(
@@ -76,6 +88,26 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _slack_can_send(self) -> Self:
+        """Slack switched on must be able to send: else every message would fail as
+        "not installed" and switch its recipient off."""
+        if not self.slack_enabled:
+            return self
+        oauth = bool(self.slack_client_id and _given(self.slack_client_secret))
+        if not oauth and not _given(self.slack_bot_token):
+            on = "SLACK_SIGNING_SECRET" if self.slack_signing_secret else "SLACK_APP_TOKEN"
+            raise ValueError(
+                f"{on} is set, so Slack also needs SLACK_BOT_TOKEN (one workspace) or "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (installs over OAuth)"
+            )
+        if oauth and not _given(self.secret_key):
+            raise ValueError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET also need PULSECOACH_SECRET_KEY: "
+                "Slack tokens are stored encrypted with a key derived from it"
+            )
+        return self
 
     @property
     def effective_database_url(self) -> str:
@@ -111,6 +143,10 @@ class Settings(BaseSettings):
         return channels
 
 
+def _given(secret: SecretStr | None) -> bool:
+    return bool(secret and secret.get_secret_value())
+
+
 # Field name -> environment variable, for one-line error messages.
 def _env_name(field: str) -> str:
     info = Settings.model_fields.get(field)
@@ -128,9 +164,10 @@ class SettingsError(SystemExit):
 
 def describe_error(error: ValidationError) -> str:
     first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "settings"
     message = first["msg"].removeprefix("Value error, ")
-    return f"configuration error: {_env_name(field)}: {message}"
+    if not first["loc"]:  # a rule across settings: its message names the variables
+        return f"configuration error: {message}"
+    return f"configuration error: {_env_name(str(first['loc'][0]))}: {message}"
 
 
 @lru_cache(maxsize=1)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, Person
 from storage.types import utcnow
 
 
@@ -72,19 +72,46 @@ async def enqueue(
     return await enqueue_many(session, [message]) == 1
 
 
-async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, lease: timedelta
-) -> list[OutboxMessage]:
-    """Claim due pending rows for this process. On PostgreSQL other senders skip
-    the locked rows; a claim lapses after `lease` so a crashed sender's rows return."""
+def _claimable(now: datetime) -> list[Any]:
+    """Pending, due, and not claimed by a live sender."""
+    return [
+        OutboxMessage.status == OutboxStatus.PENDING,
+        col(OutboxMessage.not_before) <= now,
+        or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
+    ]
+
+
+async def due_lanes(session: AsyncSession, now: datetime) -> list[int]:
+    """The sending lanes with claimable messages, oldest waiting first. A lane is one
+    workspace (so one channel, and one Slack team's pacing): the recipient's."""
+    oldest = func.min(OutboxMessage.not_before)
     query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            col(OutboxMessage.not_before) <= now,
-            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
-        )
-        .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
+        select(Person.workspace_id, oldest)
+        .join(Person, col(Person.id) == OutboxMessage.person_id)
+        .where(*_claimable(now))
+        .group_by(col(Person.workspace_id))
+        .order_by(oldest, col(Person.workspace_id))
+    )
+    return [workspace_id for workspace_id, _ in (await session.exec(query)).all()]
+
+
+async def claim_due(
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    workspace_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Claim due pending rows for this process (of one lane: the recipients of one
+    workspace, when given). On PostgreSQL other senders skip the locked rows; a claim
+    lapses after `lease` so a crashed sender's rows return."""
+    query = select(OutboxMessage).where(*_claimable(now))
+    if workspace_id is not None:
+        # A subquery, not a join: FOR UPDATE must lock outbox rows only, never people.
+        people = select(Person.id).where(Person.workspace_id == workspace_id)
+        query = query.where(col(OutboxMessage.person_id).in_(people))
+    query = (
+        query.order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -93,6 +120,26 @@ async def claim_due(
         row.claimed_until = now + lease
         session.add(row)
     return rows
+
+
+async def release(
+    session: AsyncSession, message_ids: Sequence[int], claimed_until: datetime
+) -> int:
+    """Hand back claimed rows not sent after all, for any sender to claim at once. Only
+    our own claim is undone: a row whose lease lapsed and was claimed again is left alone."""
+    if not message_ids:
+        return 0
+    statement = (
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(list(message_ids)),
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.claimed_until) == claimed_until,
+        )
+        .values(claimed_until=None)
+    )
+    result = await session.exec(statement)
+    return int(result.rowcount or 0)
 
 
 async def mark_sent(
@@ -188,6 +235,31 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
     """Delete sent, cancelled, missed and failed rows created before `before`."""
     statement = delete(OutboxMessage).where(
         col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.created_at) < before
+    )
+    result = await session.exec(statement)
+    return int(result.rowcount or 0)
+
+
+async def cancel_pending_prefixes(
+    session: AsyncSession, prefixes: Iterable[str], reason: str
+) -> int:
+    """`cancel_pending` for many prefixes in one statement. Each prefix is a key range
+    (prefix <= key < prefix with its last character bumped), which the unique index on
+    dedupe_key answers without scanning the outbox."""
+    ranges = [
+        and_(
+            col(OutboxMessage.dedupe_key) >= prefix,
+            col(OutboxMessage.dedupe_key) < prefix[:-1] + chr(ord(prefix[-1]) + 1),
+        )
+        for prefix in sorted(set(prefixes))
+        if prefix
+    ]
+    if not ranges:
+        return 0
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING, or_(*ranges))
+        .values(status=OutboxStatus.CANCELLED.value, last_error=reason[:500])
     )
     result = await session.exec(statement)
     return int(result.rowcount or 0)

@@ -294,12 +294,15 @@ async def test_metrics_count_actions(client: TestClient[Any, Any]) -> None:
 
 async def test_local_chat_is_off_when_a_platform_is_configured(tmp_path: Path) -> None:
     settings = Settings(
-        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SLACK_SIGNING_SECRET="s"
+        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_BOT_TOKEN="xoxb-1",
     )
     assert not settings.local_enabled and settings.enabled_channels() == ["slack (http)"]
     forced = Settings(
         PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
         SLACK_SIGNING_SECRET="s",
+        SLACK_BOT_TOKEN="xoxb-1",
         PULSECOACH_LOCAL_CHANNEL="true",
     )
     assert forced.local_enabled

@@ -208,19 +208,15 @@ def test_secrets_never_appear_in_the_settings_repr() -> None:
 
 
 def test_slack_without_any_token_is_a_configuration_error(tmp_path: Path, no_env: None) -> None:
-    from bot.app import Pulsecoach
     from bot.settings import Settings
 
-    settings = Settings(
-        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SLACK_SIGNING_SECRET="s"
-    )
+    # Refused when the settings load (one line from the CLI: see tests/test_settings.py).
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN"):
-        Pulsecoach.build(settings)
-    oauth = Settings(
-        PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
-        SLACK_SIGNING_SECRET="s",
-        SLACK_CLIENT_ID="1.2",
-        SLACK_CLIENT_SECRET="c",
-    )
+        Settings(PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SLACK_SIGNING_SECRET="s")
     with pytest.raises(ValueError, match="PULSECOACH_SECRET_KEY"):
-        Pulsecoach.build(oauth)
+        Settings(
+            PULSECOACH_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_CLIENT_ID="1.2",
+            SLACK_CLIENT_SECRET="c",
+        )
