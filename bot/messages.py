@@ -85,9 +85,14 @@ class Divider(_Block):
 
 
 class Image(_Block):
+    """A picture by URL. `attachment` optionally names the same picture as bytes a
+    channel can fetch through an image resolver (see `bot/images.py`) and send as a
+    file where it cannot show the URL (Slack, when the server has no public https URL)."""
+
     type: Literal["image"] = "image"
     url: str
     alt: str
+    attachment: str | None = None
 
 
 Block = Annotated[

@@ -15,6 +15,7 @@ from storage.digest_models import Digest
 OPEN = "digest.open"
 LIST = "digest.list"
 SEND = "digest.send"
+CHART_ATTACHMENT = "digest-chart:"
 
 
 def digest_ref(digest_id: int) -> str:
@@ -28,6 +29,18 @@ def chart_path(digest_id: int, token: str) -> str:
 def chart_url(digest_id: int, token: str, public_url: str = "") -> str:
     """Absolute with a public URL (Teams fetches it), else relative (the local page)."""
     return public_url.rstrip("/") + chart_path(digest_id, token)
+
+
+def chart_attachment(digest_id: int) -> str:
+    """The chart as an image attachment key: channels that cannot show `chart_url`
+    (Slack without a public https URL) fetch the PNG by this key and upload it."""
+    return f"{CHART_ATTACHMENT}{digest_id}"
+
+
+def attachment_digest(key: str) -> int | None:
+    """The digest id behind a `chart_attachment` key, else None."""
+    tail = key.removeprefix(CHART_ATTACHMENT)
+    return int(tail) if tail != key and tail.isdigit() else None
 
 
 def _num(value: float | None, change: float | None = None) -> str:
@@ -156,7 +169,13 @@ def digest_message(
         spark = text("digest.trend", sparkline=content.sparkline, rounds=len(content.trend_labels))
         blocks.append(Text(text=spark))
     if image_url and len(content.trend_labels) > 1:
-        blocks.append(Image(url=image_url, alt="Trend of the team score and the four stages"))
+        blocks.append(
+            Image(
+                url=image_url,
+                alt="Trend of the team score and the four stages",
+                attachment=chart_attachment(digest_id),
+            )
+        )
     if content.withheld:
         blocks.append(Context(lines=(text("digest.withheld.heading"), *content.withheld[:8])))
     if content.flags:

@@ -1,8 +1,10 @@
 """A local stand-in of the Slack Web API (and of response URLs) on an ephemeral loopback
 port, for tests and benchmarks: point `SLACK_API_URL` at `standin.api_url`.
 
-It records every call, keeps each DM's messages (with their metadata), and can be told
-to misbehave: answer 429 with Retry-After, answer 5xx (with or without having posted
+It records every call, keeps each DM's messages (with their metadata) and the files
+uploaded to them (files.getUploadURLExternal, the upload to the URL it gives, which is
+on the stand-in too and recorded as method "upload", then files.completeUploadExternal),
+and can be told to misbehave: answer 429 with Retry-After, answer 5xx (with or without having posted
 the message), answer an error such as `user_not_found`, fail a share of calls at
 random, or enforce a per-workspace limit per method over a sliding minute.
 """
@@ -59,6 +61,8 @@ class SlackStandIn:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> msgs
         self.views: dict[str, dict[str, Any]] = {}  # user -> published Home view
         self.opened: list[dict[str, Any]] = []  # views.open payloads
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
+        self.shared: list[dict[str, Any]] = []  # completed uploads: file, channel, thread
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.random_failures: dict[str, tuple[float, int]] = {}
         self.limits: dict[str, int] = {}  # method -> calls per minute per team
@@ -130,6 +134,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -155,6 +160,29 @@ class SlackStandIn:
         body["_key"] = request.match_info["key"]
         self.responses.append(body)
         return web.Response(text="ok", content_type="text/plain")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out (files.slack.com in Slack):
+        the raw bytes, answered in plain text; `fail("upload", status=…)` refuses it."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        pending = self.files.get(file_id)
+        status, body = 200, f"OK - {len(data)}"
+        if self.faults["upload"]:
+            fault = self.faults["upload"][0]
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults["upload"].popleft()
+            status, body = fault.status if fault.status != 200 else 500, "upload failed"
+        elif pending is None:
+            status, body = 404, "no such upload"
+        else:
+            pending["data"] = data
+        args = {"file_id": file_id, "size": len(data)}
+        team = pending["team"] if pending else None
+        error = None if status == 200 else body
+        self.calls.append(Call("upload", team, args, status, error, time.monotonic()))
+        return web.Response(text=body, status=status, content_type="text/plain")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: hello, then envelopes pushed by the test; acks are recorded."""
@@ -317,6 +345,42 @@ class SlackStandIn:
                 if user["profile"].get("email", "").lower() == str(args["email"]).lower():
                     return {"ok": True, "user": user}
             return {"ok": False, "error": "users_not_found"}
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{len(self.files) + 1:06d}"
+            self.files[file_id] = {
+                "id": file_id,
+                "team": team,
+                "filename": args["filename"],
+                "length": int(args["length"]),
+                "alt_txt": args.get("alt_txt"),
+                "data": None,
+            }
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            listed = json.loads(args.get("files") or "[]")
+            known = [self.files.get(str(f.get("id"))) for f in listed]
+            if not listed or any(f is None or f["data"] is None for f in known):
+                return {"ok": False, "error": "file_not_found"}
+            shared = []
+            for entry, found in zip(listed, known, strict=True):
+                assert found is not None
+                share = {
+                    "file_id": found["id"],
+                    "filename": found["filename"],
+                    "alt_txt": found["alt_txt"],
+                    "data": found["data"],
+                    "title": entry.get("title"),
+                    "channel_id": args.get("channel_id"),
+                    "thread_ts": args.get("thread_ts"),
+                    "initial_comment": args.get("initial_comment"),
+                }
+                self.shared.append(share)
+                shared.append(
+                    {"id": found["id"], "title": entry.get("title"), "name": found["filename"]}
+                )
+            return {"ok": True, "files": shared}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args['users']}"}}
         if method == "conversations.history":
@@ -341,7 +405,8 @@ class SlackStandIn:
             **self._grant(code["team"], rotating=code["rotating"]),
             "app_id": "A0PULSE",
             "bot_user_id": "UBOT",
-            "scope": "chat:write,im:write,im:history,commands,users:read,users:read.email",
+            "scope": "chat:write,im:write,im:history,commands,users:read,users:read.email,"
+            "files:write",
             "team": {"id": code["team"], "name": code["name"]},
             "enterprise": None,
             "authed_user": {"id": "UINSTALLER"},

@@ -38,7 +38,15 @@ from storage import slack_store
 log = logging.getLogger(__name__)
 
 # Keep in step with manifests/slack/manifest.yaml.
-SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email")
+SCOPES = (
+    "chat:write",
+    "im:write",
+    "im:history",
+    "commands",
+    "users:read",
+    "users:read.email",
+    "files:write",  # the digest's chart, uploaded where Slack cannot fetch it by URL
+)
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 UNINSTALLED = "slack app uninstalled"
 REVOKED = "slack tokens revoked"

@@ -15,10 +15,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
+from bot.images import ImageFile, ImageResolver
 from bot.messenger import Messenger
 from bot.slack.app import SlackChannel
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.sender import SlackMessenger
+from handlers.context import Services
+from handlers.digest_chart import digest_chart_png
+from handlers.digest_view import attachment_digest
 from storage import slack_store
 
 if TYPE_CHECKING:
@@ -37,7 +41,21 @@ def slack_messenger(app: Pulsecoach) -> Messenger | None:
     existing = app.messengers.get("slack")
     if isinstance(existing, SlackMessenger):
         return existing
-    return SlackMessenger(SlackLink(SlackConfig.from_settings(app.settings), app.db))
+    link = SlackLink(SlackConfig.from_settings(app.settings), app.db)
+    return SlackMessenger(link, images=chart_images(app.services))
+
+
+def chart_images(services: Services) -> ImageResolver:
+    """The PNGs behind image attachment keys: a digest's trend chart."""
+
+    async def resolve(key: str) -> ImageFile | None:
+        digest_id = attachment_digest(key)
+        if digest_id is None:
+            return None
+        png = await digest_chart_png(services, digest_id)
+        return ImageFile(png, f"pulsecoach-digest-{digest_id}-trend.png") if png else None
+
+    return resolve
 
 
 async def slack_events(request: web.Request) -> web.Response:

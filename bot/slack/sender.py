@@ -6,6 +6,10 @@ Nothing is sent twice: before a post, its (person, ref) is marked as under way; 
 the outcome is unknown (timeout, 5xx, a crash) the next attempt looks for the message
 in the conversation — every post carries its ref as message metadata — and updates it
 instead of posting again.
+
+A picture Slack cannot fetch by URL, when the message names its bytes, follows a fresh
+post as a file in the message's thread (see files.py): once, on the attempt that posted
+the message; an upload that fails is logged and never fails or repeats the delivery.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackTokenRotationError
 
+from bot.images import ImageResolver
 from bot.messages import Message
 from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
+from bot.slack import files
 from bot.slack.link import SlackLink
 from bot.slack.render import render_message
 from storage import directory, slack_store
@@ -72,9 +78,10 @@ class _NoSuchMessage(Exception):
 class SlackMessenger:
     channel = "slack"
 
-    def __init__(self, link: SlackLink) -> None:
+    def __init__(self, link: SlackLink, images: ImageResolver | None = None) -> None:
         self.link = link
         self.db = link.db
+        self.images = images  # the bytes behind Image.attachment keys, for uploads
 
     async def deliver(
         self, person_id: int, address: dict[str, Any], message: Message, fresh: bool = False
@@ -91,9 +98,14 @@ class SlackMessenger:
         async with self.db.session() as session:
             known = await slack_store.message_at(session, person_id, message.ref)
         channel, ts = (known.channel, known.ts) if known else (None, None)
+        found = False
         if known is not None and ts is None:
             channel, ts = await self._find_posted(token, team, user, person_id, message.ref)
+            found = ts is not None
         if channel and ts and await self._update(token, team, person_id, channel, ts, message):
+            if found:  # posted by an attempt that never learnt so, and so never uploaded
+                blocks = render_message(message).blocks
+                await self._attach(token, team, message, channel, ts, blocks)
             return Delivery({"team_id": team, "channel": channel, "ts": ts})
         return await self._post(token, team, user, person_id, message)
 
@@ -143,8 +155,9 @@ class SlackMessenger:
         try:
             try:
                 response = await self._call(team, "chat.postMessage", args)
+                posted = args["blocks"]
             except _BadPayload:
-                response = await self._post_plainer(team, args, message.ref)
+                response, posted = await self._post_plainer(team, args, message.ref)
         except _Uncertain as unknown:  # keep the mark: the next attempt looks first
             raise TemporaryDeliveryError(str(unknown)) from None
         except (_BadPayload, _NoSuchMessage) as refused:
@@ -156,21 +169,74 @@ class SlackMessenger:
         channel, ts = str(response["channel"]), str(response["ts"])
         async with self.db.session() as session:
             await slack_store.record_post(session, person_id, message.ref, channel, ts)
+        await self._attach(token, team, message, channel, ts, posted)
         return Delivery({"team_id": team, "channel": channel, "ts": ts})
 
-    async def _post_plainer(self, team: str, args: dict[str, Any], ref: str) -> Any:
+    async def _post_plainer(
+        self, team: str, args: dict[str, Any], ref: str
+    ) -> tuple[Any, list[dict[str, Any]]]:
         """Slack refused the blocks (an image it could not fetch, most likely): again
-        without images, keeping the buttons; at last as plain text."""
+        without images, keeping the buttons; at last as plain text. Also the blocks
+        that went."""
         without_images = [b for b in args["blocks"] if b.get("type") != "image"]
         if len(without_images) < len(args["blocks"]):
             try:
-                return await self._call(team, "chat.postMessage", args | {"blocks": without_images})
+                response = await self._call(
+                    team, "chat.postMessage", args | {"blocks": without_images}
+                )
+                return response, without_images
             except _BadPayload:
                 pass
         log.error("Slack refused the blocks of %s; sending it as text", ref)
-        return await self._call(
+        response = await self._call(
             team, "chat.postMessage", {k: v for k, v in args.items() if k != "blocks"}
         )
+        return response, []
+
+    async def _attach(
+        self,
+        token: str,
+        team: str,
+        message: Message,
+        channel: str,
+        ts: str,
+        posted: list[dict[str, Any]],
+    ) -> None:
+        """Upload the pictures the post could not show into its thread. The message is
+        out already: a failure here is logged, never raised, and never retried."""
+        if self.images is None:
+            return
+        for image in files.unshown(message, posted):
+            assert image.attachment is not None
+            try:
+                found = await self.images(image.attachment)
+                if found is None:
+                    continue
+                client = files.paced_client(self.link, team)
+                await files.upload(client, token, channel, ts, image, found)
+            except SlackApiError as error:
+                method = files.method_of(str(getattr(error.response, "api_url", "")))
+                code = self._code(error)
+                self._ratelimited(team, method, error)  # a 429 holds the method's later calls
+                hint = (
+                    " (reinstall the app to grant files:write)" if code == "missing_scope" else ""
+                )
+                log.warning(
+                    "slack: could not upload the image of %s: slack %s: %s%s",
+                    message.ref,
+                    method,
+                    code,
+                    hint,
+                )
+            except (SlackClientError, TimeoutError, aiohttp.ClientError) as error:
+                # SlackClientError: the upload URL itself refused the bytes (not a 200)
+                log.warning(
+                    "slack: could not upload the image of %s: file upload: %s",
+                    message.ref,
+                    type(error).__name__,
+                )
+            except Exception:  # drawing the picture failed: the text sparkline stays
+                log.warning("slack: no image for %s", message.ref, exc_info=True)
 
     async def _update(
         self, token: str, team: str, person_id: int, channel: str, ts: str, message: Message
@@ -235,13 +301,23 @@ class SlackMessenger:
         except (TimeoutError, aiohttp.ClientError) as error:
             raise _Uncertain(f"slack {method}: {type(error).__name__}") from None
 
+    @staticmethod
+    def _code(error: SlackApiError) -> str:
+        return str(error.response.get("error") or f"http {error.response.status_code}")
+
+    def _ratelimited(self, team: str, method: str, error: SlackApiError) -> float | None:
+        """A 429: hold this method in this workspace for Retry-After seconds."""
+        if error.response.status_code != 429 and self._code(error) != "ratelimited":
+            return None
+        retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
+        self.link.pacer.hold(team, method, retry_after)
+        return retry_after
+
     def _classify(self, team: str, method: str, error: SlackApiError) -> Exception:
         status = error.response.status_code
-        code = str(error.response.get("error") or f"http {status}")
+        code = self._code(error)
         reason = f"slack {method}: {code}"
-        if status == 429 or code == "ratelimited":
-            retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
-            self.link.pacer.hold(team, method, retry_after)
+        if (retry_after := self._ratelimited(team, method, error)) is not None:
             return TemporaryDeliveryError(reason, retry_after=retry_after)
         if code in UNAUTHORISED:
             log.warning("Slack team %s refused our token (%s)", team, code)
