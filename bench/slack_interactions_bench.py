@@ -69,8 +69,22 @@ def _pulsecoach_app(database_url: str, api_url: str) -> web.Application:
     return build_web_app(build(database_url, api_url), run_scheduler=False)
 
 
-def serve(kind: str, database_url: str, api_url: str, pipe: Connection) -> None:
+def serve(kind: str, database_url: str, api_url: str, profile: str, pipe: Connection) -> None:
     logging.basicConfig(level=logging.ERROR)
+    if profile:  # written when the parent stops this process
+        import cProfile
+        import signal
+        import sys
+
+        profiler = cProfile.Profile()
+
+        def stop(*_: Any) -> None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}/{kind}.prof")
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        profiler.enable()
 
     async def main() -> None:
         web_app = _bare_app(api_url) if kind == "bare" else _pulsecoach_app(database_url, api_url)
@@ -150,9 +164,14 @@ async def all_stored(database_url: str, expected: int, deadline: float) -> float
 
 
 async def measure(
-    kind: str, database_url: str, api_url: str, clicks: list[str], concurrency: int
+    kind: str,
+    database_url: str,
+    api_url: str,
+    clicks: list[str],
+    concurrency: int,
+    profile: str = "",
 ) -> dict[str, float]:
-    process, port = spawn(serve, kind, database_url, api_url)
+    process, port = spawn(serve, kind, database_url, api_url, profile)
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
         warm = await load(url, clicks[:concurrency], concurrency)  # first auth.test etc.
@@ -174,18 +193,25 @@ async def measure(
     }
 
 
-async def run(people: int, concurrency: int, postgres: str | None) -> dict[str, dict[str, float]]:
+async def run(
+    people: int, concurrency: int, postgres: str | None, profile: str = ""
+) -> dict[str, dict[str, float]]:
     standin_process, standin_url = spawn(stand_in)
     api_url = f"{standin_url}/api/"
     with tempfile.TemporaryDirectory() as tmp:
         async with database(Path(tmp), postgres) as url:
-            results = await compare(url, api_url, standin_url, people, concurrency)
+            results = await compare(url, api_url, standin_url, people, concurrency, profile)
     standin_process.terminate()
     return results
 
 
 async def compare(
-    database_url: str, api_url: str, standin_url: str, people: int, concurrency: int
+    database_url: str,
+    api_url: str,
+    standin_url: str,
+    people: int,
+    concurrency: int,
+    profile: str = "",
 ) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     app = build(database_url, api_url)
@@ -206,10 +232,10 @@ async def compare(
         for n in range(people)
     ]
     results["bare bolt app (acks only)"] = await measure(
-        "bare", database_url, api_url, clicks, concurrency
+        "bare", database_url, api_url, clicks, concurrency, profile
     )
     results["pulsecoach (answers stored)"] = await measure(
-        "pulsecoach", database_url, api_url, clicks, concurrency
+        "pulsecoach", database_url, api_url, clicks, concurrency, profile
     )
     return results
 
@@ -243,9 +269,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=500, help="each answers 7 items")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--profile", default="", help="write cProfile stats of each server here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    results = asyncio.run(run(args.people, args.concurrency, args.postgres))
+    results = asyncio.run(run(args.people, args.concurrency, args.postgres, args.profile))
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(table(results, args.people * 7), flush=True)
 

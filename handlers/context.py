@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.events import ActionEvent, Reply, TextEvent
+from handlers.pulse_answers import AnswerDesk
 from prompts.instruments import Instrument
 from scheduler.clock import Clock
 from storage.db import Database
@@ -17,6 +18,11 @@ class Services:
     db: Database
     clock: Clock
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
+    # Pulse clicks, stored a batch at a time (one per process: it owns the batching).
+    answers: AnswerDesk = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.answers = AnswerDesk(self.db, self.instruments)
 
 
 ActionHandler = Callable[[Services, ActionEvent], Awaitable[Reply]]

@@ -75,31 +75,38 @@ async def _rerender(
 
 
 async def on_answer(services: Services, event: ActionEvent) -> Reply:
+    """One click on the scale: checked against the round's snapshot, stored with the
+    next group commit (handlers/pulse_answers.py), the message shown again."""
     parts = event.value.split(":")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[2].lstrip("-").isdigit():
         raise Refused(text("pulse.refused.unreadable"))
     round_id, item_key, score = int(parts[0]), parts[1], int(parts[2])
-    async with services.db.session() as session:
-        round_, invite, person = await _round_for(session, event, round_id)
-        if item_key not in round_.item_keys:
-            raise Refused(text("pulse.refused.item"))
-        program = await session.get(PulseProgram, round_.program_id)
-        assert program is not None
-        scale = instrument_for(services, program).scale
-        if not scale.min <= score <= scale.max:
-            raise Refused(text("pulse.refused.scale", min=scale.min, max=scale.max, score=score))
-        respondent = await pulse.respondent_token(session, round_, person.id or 0)
-        if respondent is None:
-            raise Refused(text("pulse.closed.refused", person.locale))
-        await pulse.save_answer(session, round_id, respondent, item_key, score)
-        if not invite.answered:
-            invite.answered = True
-            session.add(invite)
-            # Whoever answered needs no nudge.
-            await outbox.cancel_pending(
-                session, f"pulse:{round_id}:remind:{person.id}:", "answered"
-            )
-        return await _rerender(services, session, round_, person, respondent)
+    person_id = event.actor.person_id
+    snapshot = await services.answers.snapshot(round_id)
+    invitee = snapshot.invitees.get(person_id) if snapshot else None
+    if snapshot is None or invitee is None:
+        raise Refused(text("pulse.refused.not_invited"))
+    if snapshot.round.status != "open":
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    if item_key not in snapshot.round.item_keys:
+        raise Refused(text("pulse.refused.item"))
+    scale = snapshot.instrument.scale
+    if not scale.min <= score <= scale.max:
+        raise Refused(text("pulse.refused.scale", min=scale.min, max=scale.max, score=score))
+    respondent = snapshot.respondent(person_id)
+    if respondent is None:
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    mine, comment = await services.answers.store(snapshot, person_id, respondent, item_key, score)
+    message = pulse_message(
+        snapshot.round,
+        snapshot.team_name,
+        snapshot.instrument,
+        invitee.tz,
+        mine,
+        comment,
+        invitee.locale,
+    )
+    return Reply(update=message)
 
 
 async def on_comment(services: Services, event: ActionEvent) -> Reply:

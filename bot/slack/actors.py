@@ -1,5 +1,8 @@
 """Slack users as pulsecoach people: (team id, user id) -> Actor, cached briefly; someone
-unknown is matched by email once, else ignored and logged once."""
+unknown is matched by email once, else ignored and logged once.
+
+A miss loads the whole workspace at once: when a round opens, everyone clicks within
+minutes, and one query for all beats one per person."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ class Actors:
         self.db = db
         self.roster = roster
         self._cache: dict[tuple[str, str], tuple[float, Actor | None]] = {}
+        self._loaded: dict[str, float] = {}  # team -> when its users were all loaded
         self._logged: set[tuple[str, str]] = set()
 
     async def resolve(self, team: str, user: str, token: str | None = None) -> Actor | None:
@@ -42,6 +46,16 @@ class Actors:
         return actor
 
     async def _find(self, team: str, user: str) -> Actor | None:
+        now = time.monotonic()
+        if self._loaded.get(team, 0.0) + KNOWN_SECONDS / 2 < now:
+            self._loaded[team] = now
+            async with self.db.session() as session:
+                everyone = await slack_store.people_by_user(session, team)
+            for who, (person_id, workspace_id) in everyone.items():
+                actor = Actor(person_id=person_id, workspace_id=workspace_id, channel="slack")
+                self._cache[(team, who)] = (now + KNOWN_SECONDS, actor)
+            hit = self._cache.get((team, user))
+            return hit[1] if hit is not None and hit[0] > now else None
         async with self.db.session() as session:
             found = await slack_store.person_for_user(session, team, user)
         if found is None:
@@ -51,3 +65,4 @@ class Actors:
     def forget(self) -> None:
         """After a roster change: look everyone up again."""
         self._cache.clear()
+        self._loaded.clear()

@@ -5,9 +5,10 @@ near expiry) and the pacer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import os
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -16,9 +17,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.settings import Settings
+from bot.settings import SLACK_POSTS_PER_MINUTE, Settings
 from bot.slack.crypto import Sealer
 from bot.slack.install_store import DatabaseInstallationStore
 from bot.slack.pacing import Pacer
@@ -27,10 +27,11 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-POSTS_PER_MINUTE = 600.0  # chat.postMessage per workspace; Slack publishes no exact figure
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+POSTS_PER_MINUTE = SLACK_POSTS_PER_MINUTE  # chat.postMessage per workspace
 HEADROOM = 0.99  # pace a little under the limit: arrival jitter must not cross it
 TIER_3 = 50.0  # chat.update, users.lookupByEmail
-TIER_4 = 100.0  # users.info
+TIER_4 = 100.0  # users.info, files.getUploadURLExternal, files.completeUploadExternal
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,6 @@ class SlackConfig:
             return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
 
         url = settings.slack_api_url or DEFAULT_API_URL
-        per_minute = os.environ.get("PULSECOACH_SLACK_POSTS_PER_MINUTE")
         return cls(
             api_url=url if url.endswith("/") else url + "/",
             bot_token=secret(settings.slack_bot_token),
@@ -60,7 +60,7 @@ class SlackConfig:
             client_id=settings.slack_client_id,
             client_secret=secret(settings.slack_client_secret),
             secret_key=secret(settings.secret_key),
-            posts_per_minute=float(per_minute) if per_minute else POSTS_PER_MINUTE,
+            posts_per_minute=settings.slack_posts_per_minute,
         )
 
     @property
@@ -97,6 +97,9 @@ class SlackLink:
                 # outcome was lost (a 5xx): rare, so not spread out; a 429 still holds.
                 "users.lookupByEmail": TIER_3 * HEADROOM,
                 "users.info": TIER_4 * HEADROOM,
+                # A digest's chart, uploaded after its post where Slack cannot fetch it.
+                "files.getUploadURLExternal": TIER_4 * HEADROOM,
+                "files.completeUploadExternal": TIER_4 * HEADROOM,
             }
         )
         self._session: aiohttp.ClientSession | None = None
@@ -135,14 +138,20 @@ class SlackLink:
         self._sender.session = self.session
         return self._sender
 
-    def webhook(self, url: str) -> AsyncWebhookClient:
-        """For a `response_url`: updates of the clicked message, ephemeral notices."""
-        return AsyncWebhookClient(
-            url,
-            timeout=self.config.timeout,
-            session=self.session,
-            retry_handlers=[AsyncConnectionErrorRetryHandler()],
-        )
+    async def respond(self, url: str, body: dict[str, Any]) -> tuple[int, str]:
+        """POST to a `response_url` (updates of the clicked message, ephemeral notices):
+        status and body. Plain aiohttp on the pooled session, one retry when the
+        connection broke: this runs after every click, and slack_sdk's webhook client
+        costs more than the post itself."""
+        data = json.dumps(body)
+        for attempt in (1, 2):
+            try:
+                async with self.session.post(url, data=data, headers=JSON) as response:
+                    return response.status, await response.text()
+            except aiohttp.ClientConnectionError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def bot_token(self, team_id: str) -> str | None:
         """The workspace's bot token; refreshed first when token rotation says so."""

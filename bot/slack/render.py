@@ -104,18 +104,23 @@ def _question(question: Question, ref: str, ids: _Ids) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": ids.block(ref), "text": mrkdwn(f"*{question.prompt}*")}
     ]
+    # Built as dicts straight away (the same shape `_button` gives): a pulse message
+    # holds ~50 of these and is rendered again after every click.
     buttons = []
     for choice in question.choices:
+        value = question.value_prefix + choice.value
+        if len(value) > BUTTON_VALUE:
+            continue  # a cut value would be a different click: leave the button out
         chosen = choice.value == question.selected
-        label = f"✓ {choice.label}" if chosen else choice.label
-        button = Button(
-            action_id=question.action_id,
-            value=question.value_prefix + choice.value,
-            label=label,
-            style="primary" if chosen else "default",
-        )
-        if (element := _button(button, ids)) is not None:
-            buttons.append(element)
+        element: dict[str, Any] = {
+            "type": "button",
+            "text": plain(f"✓ {choice.label}" if chosen else choice.label, BUTTON_TEXT),
+            "action_id": ids.action(question.action_id),
+            "value": value,
+        }
+        if chosen:
+            element["style"] = "primary"
+        buttons.append(element)
     for part in _chunks(buttons, ACTIONS_ELEMENTS):
         blocks.append({"type": "actions", "block_id": ids.block(ref), "elements": list(part)})
     if question.low_label and question.high_label and question.choices:

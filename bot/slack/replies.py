@@ -183,12 +183,12 @@ class Replies:
 
     async def _respond(self, url: str, **body: Any) -> None:
         try:
-            response = await self.link.webhook(url).send_dict(body)
+            status, answer = await self.link.respond(url, body)
         except (TimeoutError, aiohttp.ClientError) as error:
             log.warning("slack: response_url failed: %s", type(error).__name__)
             return
-        if response.status_code != 200:
-            log.warning("slack: response_url answered %s %s", response.status_code, response.body)
+        if status != 200:
+            log.warning("slack: response_url answered %s %s", status, answer[:200])
 
 
 def _why(error: BaseException) -> str:
