@@ -11,6 +11,7 @@ random, or enforce a per-workspace limit per method over a sliding minute.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -71,6 +72,7 @@ class SlackStandIn:
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> team
         self.token_lifetime = 43200
         self.delay = 0.0
+        self.respond_delay = 0.0  # seconds a response_url takes to answer
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_replies: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
@@ -157,6 +159,8 @@ class SlackStandIn:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.respond_delay:
+            await asyncio.sleep(self.respond_delay)
         body["_key"] = request.match_info["key"]
         self.responses.append(body)
         return web.Response(text="ok", content_type="text/plain")
@@ -231,8 +235,6 @@ class SlackStandIn:
             )
         )
         if self.delay:
-            import asyncio
-
             await asyncio.sleep(self.delay)
         return web.json_response(body, status=status, headers=headers)
 

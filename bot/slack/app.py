@@ -31,6 +31,7 @@ from bot.slack.link import SlackLink
 from bot.slack.replies import Replies
 from bot.slack.roster import Roster
 from bot.slack.sender import UNAUTHORISED_REASON, SlackMessenger
+from bot.slack.updates import MessageUpdates
 from handlers.context import Services
 from handlers.router import Router
 from storage import slack_store
@@ -66,8 +67,8 @@ class SlackChannel:
         self.roster = Roster(link)
         self.actors = Actors(link.db, self.roster)
         self.home = Home(services)
-        self.replies = Replies(link, messenger, self.home)
         self.after = AfterAck()
+        self.replies = Replies(link, messenger, self.home, MessageUpdates(self.after))
         self.events = EventIds(link.db)
         self.interactions = Interactions(router, self.actors, self.replies, self.after)
         self.bolt = self._build(public_url)

@@ -3,8 +3,9 @@ the slash command, or a DM.
 
 - update: the clicked message is replaced through its `response_url` (not chat.update:
   response URLs carry no Web API rate limit, and 10,000 people answering seven items
-  each would exhaust chat.update's ~50 per minute); from the Home tab, the person's DM
-  copy of that message is updated and the Home tab published again.
+  each would exhaust chat.update's ~50 per minute), one at a time per message and
+  newest only (updates.py); from the Home tab, the person's DM copy of that message
+  is updated and the Home tab published again.
 - notice: an ephemeral message where they clicked or typed; on the Home tab, a banner.
 - messages: after a slash command, ephemeral; from the Home tab, a modal while the
   click's trigger is fresh; otherwise new messages in the person's DM. A message that
@@ -31,6 +32,7 @@ from bot.slack.home import Home
 from bot.slack.link import SlackLink
 from bot.slack.render import form_modal, render_message, render_surface
 from bot.slack.sender import SlackMessenger
+from bot.slack.updates import MessageUpdates
 from prompts.texts import text as say
 
 log = logging.getLogger(__name__)
@@ -84,20 +86,27 @@ class Surface:
 
 
 class Replies:
-    def __init__(self, link: SlackLink, messenger: SlackMessenger, home: Home) -> None:
+    def __init__(
+        self, link: SlackLink, messenger: SlackMessenger, home: Home, updates: MessageUpdates
+    ) -> None:
         self.link = link
         self.messenger = messenger
         self.home = home
+        self.updates = updates
 
     async def apply(self, reply: Reply, surface: Surface, person_id: int) -> None:
         messages = list(reply.messages)
         form = next((m for m in messages if forms.form_of(m) is not None), None)
         if form is not None and surface.trigger_fresh and await self.open_form(form, surface):
             messages.remove(form)
+        queued = None
         if reply.update is not None:
-            await self._update(reply.update, surface, person_id)
+            queued = await self._update(reply.update, surface, person_id)
         banner = None
-        if reply.notice:
+        if reply.notice and queued is not None:  # after the update it comes with
+            url, note = surface.response_url, reply.notice
+            self.updates.submit(queued, lambda: self._ephemeral(url, note), droppable=False)
+        elif reply.notice:
             banner = await self.notice(reply.notice, surface)
         for message in messages:
             await self._message(message, surface, person_id)
@@ -127,29 +136,31 @@ class Replies:
             return False
         return True
 
-    async def _update(self, message: Message, surface: Surface, person_id: int) -> None:
+    async def _update(self, message: Message, surface: Surface, person_id: int) -> str | None:
+        """Update the message; the key of the update queue when it was queued."""
         if surface.kind == "home":
             try:
                 await self.messenger.update_existing(person_id, surface.team, message)
             except (TemporaryDeliveryError, PermanentDeliveryError) as error:
                 log.warning("slack: could not update the DM copy of %s: %s", message.ref, error)
-            return
-        if surface.replace and surface.response_url:
-            await self._respond(
-                surface.response_url, replace_original=True, **render_message(message).payload()
-            )
+            return None
+        if not (surface.replace and surface.response_url):
+            return None
+        url = surface.response_url
+
+        async def send() -> None:  # rendered only if no newer update replaced it
+            await self._respond(url, replace_original=True, **render_message(message).payload())
+
+        key = f"{surface.team}:{surface.user}:{message.ref}"
+        self.updates.submit(key, send)
+        return key
 
     async def notice(self, note: str, surface: Surface) -> str | None:
         """Say something to this person only; on the Home tab, returns it as a banner."""
         if surface.kind == "home":
             return note
         if surface.response_url:
-            await self._respond(
-                surface.response_url,
-                text=escape(note),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await self._ephemeral(surface.response_url, note)
         elif surface.kind == "dm" and surface.channel:  # never into a shared channel
             try:
                 await surface.client.chat_postMessage(channel=surface.channel, text=escape(note))
@@ -180,6 +191,12 @@ class Replies:
             await self.messenger.deliver(person_id, address, message, fresh=True)
         except (TemporaryDeliveryError, PermanentDeliveryError) as error:
             log.warning("slack: could not send %s: %s", message.ref, error)
+
+    async def _ephemeral(self, url: str | None, note: str) -> None:
+        if url:
+            await self._respond(
+                url, text=escape(note), response_type="ephemeral", replace_original=False
+            )
 
     async def _respond(self, url: str, **body: Any) -> None:
         try:

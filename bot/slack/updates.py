@@ -1,0 +1,59 @@
+"""Updates of a clicked message through its `response_url`: one at a time per message,
+and only the newest.
+
+Someone answering a pulse clicks seven times in a few seconds. Each click's reply
+renders the whole message again; sent side by side, two of them can reach Slack in
+the wrong order and leave an older state on screen. Here a message's updates go one
+after another, and an update still waiting when a newer one arrives is dropped
+unrendered: the newest carries everything the older one would have shown. Under a
+burst this also saves the work of states nobody would have seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.slack.background import AfterAck
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[], Awaitable[None]]
+
+
+class MessageUpdates:
+    """Runs on the after-ack pool, so its work is bounded and drained with the rest."""
+
+    def __init__(self, after: AfterAck) -> None:
+        self.after = after
+        # message key -> what waits behind the send under way: (send, droppable)
+        self._waiting: dict[str, list[tuple[Send, bool]]] = {}
+        self.superseded = 0  # updates dropped for a newer one (for tests and metrics)
+
+    def submit(self, key: str, send: Send, droppable: bool = True) -> None:
+        """Send after what is under way for the message `key`. A droppable send (an
+        update) replaces droppable ones still waiting; others (a notice) always go."""
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            self._waiting[key] = []
+            self.after.spawn(self._run(key, send), "message update")
+            return
+        if droppable:
+            kept = [item for item in waiting if not item[1]]
+            self.superseded += len(waiting) - len(kept)
+            waiting[:] = kept
+        waiting.append((send, droppable))
+
+    async def _run(self, key: str, send: Send) -> None:
+        try:
+            while True:
+                try:
+                    await send()
+                except Exception:
+                    log.exception("slack: updating a message failed")
+                waiting = self._waiting[key]
+                if not waiting:
+                    return
+                send, _ = waiting.pop(0)
+        finally:
+            self._waiting.pop(key, None)
