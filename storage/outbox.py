@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
@@ -242,24 +242,25 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
 
 async def cancel_pending_prefixes(
     session: AsyncSession, prefixes: Iterable[str], reason: str
-) -> int:
-    """`cancel_pending` for many prefixes in one statement. Each prefix is a key range
+) -> None:
+    """`cancel_pending` for many prefixes in one executemany. Each prefix is a key range
     (prefix <= key < prefix with its last character bumped), which the unique index on
     dedupe_key answers without scanning the outbox."""
     ranges = [
-        and_(
-            col(OutboxMessage.dedupe_key) >= prefix,
-            col(OutboxMessage.dedupe_key) < prefix[:-1] + chr(ord(prefix[-1]) + 1),
-        )
+        {"low": prefix, "high": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
         for prefix in sorted(set(prefixes))
         if prefix
     ]
     if not ranges:
-        return 0
+        return
+    table = SQLModel.metadata.tables["outbox_message"]
     statement = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.status) == OutboxStatus.PENDING, or_(*ranges))
+        update(table)
+        .where(
+            table.c.status == OutboxStatus.PENDING.value,
+            table.c.dedupe_key >= bindparam("low"),
+            table.c.dedupe_key < bindparam("high"),
+        )
         .values(status=OutboxStatus.CANCELLED.value, last_error=reason[:500])
     )
-    result = await session.exec(statement)
-    return int(result.rowcount or 0)
+    await session.exec(statement, params=ranges)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import bindparam, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
@@ -86,33 +86,37 @@ async def save_answers(session: AsyncSession, rows: Sequence[AnswerRow]) -> None
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = SQLModel.metadata.tables["pulse_answer"]
-    statement = insert(table).values(
-        [
-            {"round_id": r, "respondent": who, "item_key": item, "score": score}
-            for (r, who, item), score in latest.items()
-        ]
-    )
+    statement = insert(SQLModel.metadata.tables["pulse_answer"])
     statement = statement.on_conflict_do_update(
         index_elements=["round_id", "respondent", "item_key"],
         set_={"score": statement.excluded.score},
     )
-    await session.exec(statement)
+    # Many parameter sets for one statement: compiled once and cached, however many rows.
+    await session.exec(
+        statement,
+        params=[
+            {"round_id": r, "respondent": who, "item_key": item, "score": score}
+            for (r, who, item), score in latest.items()
+        ],
+    )
 
 
 async def mark_answered(session: AsyncSession, pairs: Iterable[tuple[int, int]]) -> None:
     """Invites (round id, person id) that now have an answer."""
-    wanted = set(pairs)
+    wanted = sorted(set(pairs))
     if not wanted:
         return
-    await session.exec(
-        update(PulseInvite)
+    invites = SQLModel.metadata.tables["pulse_invite"]
+    statement = (
+        update(invites)
         .where(
-            tuple_(col(PulseInvite.round_id), col(PulseInvite.person_id)).in_(wanted),
-            col(PulseInvite.answered).is_(False),
+            invites.c.round_id == bindparam("r"),
+            invites.c.person_id == bindparam("p"),
+            invites.c.answered.is_(False),
         )
         .values(answered=True)
     )
+    await session.exec(statement, params=[{"r": r, "p": p} for r, p in wanted])
 
 
 async def answers_and_comments(
