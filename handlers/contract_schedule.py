@@ -20,7 +20,7 @@ from bot.events import Refused
 from handlers.commitment_schedule import enqueue
 from handlers.context import Services
 from handlers.contracts_view import check_message, results_message, status_message
-from handlers.follow_through import contract_comments, contract_results
+from handlers.follow_through import contract_report
 from handlers.pulse_rounds import rotation
 from handlers.pulse_view import local_time
 from prompts.texts import text
@@ -210,12 +210,8 @@ async def close_check(services: Services, check_id: int, actor: str = "scheduler
         readers = await directory.members(session, team.id or 0, Role.COACH)
         if contract.team_sees_results:
             readers += await directory.members(session, team.id or 0, Role.EXECUTIVE)
-    results = results_message(
-        team.key,
-        team.name,
-        await contract_results(services, team.id or 0),
-        await contract_comments(services, team.id or 0),
-    )
+    report = await contract_report(services, team.id or 0)
+    results = results_message(team.key, team.name, report.results, report.comments)
     async with services.db.session() as session:
         for person in {p.id: p for p in readers}.values():
             key = f"contract-results:{check_id}:{person.id}"

@@ -17,7 +17,7 @@ from handlers.commitment_schedule import enqueue
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.contract_checks import ACTIONS as check_actions
 from handlers.contract_schedule import close_check, open_check, plan_in
-from handlers.follow_through import contract_comments, contract_results
+from handlers.follow_through import contract_report
 from handlers.pulse_view import local_time
 from prompts.texts import text
 from scheduler.people import person_timezone
@@ -264,9 +264,10 @@ async def cmd_contract(services: Services, event: TextEvent, args: list[str]) ->
             raise Refused(
                 text("contract.refused.results", team=team.name, team_too="" if shared else " only")
             )
-        results = await contract_results(services, team.id or 0)
-        comments = await contract_comments(services, team.id or 0)
-        return Reply(messages=(view.results_message(team.key, team.name, results, comments),))
+        report = await contract_report(services, team.id or 0)
+        return Reply(
+            messages=(view.results_message(team.key, team.name, report.results, report.comments),)
+        )
     _editor(team, roles)
     if verb == "edit":
         return Reply(messages=(view.form_message(team.id or 0, team.name, version, person.locale),))
