@@ -163,6 +163,31 @@ async def all_stored(database_url: str, expected: int, deadline: float) -> float
         await db.dispose()
 
 
+async def counters(base: str) -> dict[str, float]:
+    """The server's own counters (Prometheus text), by sample name and labels."""
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/metrics") as response:
+        text = await response.text()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
+UPDATES = 'pulsecoach_message_updates_total{{channel="slack",outcome="{}"}}'
+
+
+async def all_updated(base: str, expected: int, deadline: float) -> tuple[float, dict[str, float]]:
+    """When every click's message update was sent or superseded by a newer one."""
+    while True:
+        found = await counters(base)
+        handled = found.get(UPDATES.format("sent"), 0) + found.get(UPDATES.format("superseded"), 0)
+        if handled >= expected or time.perf_counter() > deadline:
+            return time.perf_counter(), found
+        await asyncio.sleep(0.02)
+
+
 async def measure(
     kind: str,
     database_url: str,
@@ -177,9 +202,18 @@ async def measure(
         warm = await load(url, clicks[:concurrency], concurrency)  # first auth.test etc.
         await asyncio.sleep(1.0)  # let the warm-up's work finish
         latencies, started, ended = await load(url, clicks[concurrency:], concurrency)
-        done = ended
+        done = updated = ended
+        extra: dict[str, float] = {}
         if kind == "pulsecoach":
             done = await all_stored(database_url, len(clicks), ended + 120)
+            base = f"http://127.0.0.1:{port}"
+            updated, found = await all_updated(base, len(clicks), done + 120)
+            commits = found.get("pulsecoach_answer_commits_total", 0)
+            extra = {
+                "updates sent": found.get(UPDATES.format("sent"), 0),
+                "updates superseded": found.get(UPDATES.format("superseded"), 0),
+                "answers per commit": len(clicks) / commits if commits else 0.0,
+            }
         del warm
     finally:
         process.terminate()
@@ -190,6 +224,8 @@ async def measure(
         "p50 ms": statistics.median(latencies) * 1000,
         "p99 ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "per second": measured / (done - started),
+        "updated per second": measured / (updated - started),
+        **extra,
     }
 
 
@@ -256,6 +292,10 @@ def table(results: dict[str, dict[str, float]], clicks: int) -> str:
     lines += [
         "",
         f"clicks: {clicks} at the given concurrency",
+        f"pulsecoach: every message update done at {ours['updated per second']:.0f} clicks/s;"
+        f" updates sent {ours['updates sent']:.0f}, superseded by a newer one before sending"
+        f" {ours['updates superseded']:.0f}; {ours['answers per commit']:.1f} answers"
+        " per transaction",
         f"goal p99 < 50 ms: {'met' if ours['p99 ms'] < 50 else 'NOT met'}"
         f" ({ours['p99 ms']:.1f} ms)",
         f"goal >= 50% of the bare app's throughput: {'met' if share >= 0.5 else 'NOT met'}"

@@ -25,6 +25,23 @@ OUTBOX = Counter(
     registry=REGISTRY,
 )
 
+ANSWER_COMMITS = Counter(
+    "pulsecoach_answer_commits_total",
+    "Group commits of pulse answers (each one transaction).",
+    registry=REGISTRY,
+)
+ANSWERS_STORED = Counter(
+    "pulsecoach_answers_stored_total",
+    "Pulse answers stored (divided by the commits: answers per transaction).",
+    registry=REGISTRY,
+)
+MESSAGE_UPDATES = Counter(
+    "pulsecoach_message_updates_total",
+    "Updates of a clicked message: sent, or superseded by a newer one before sending.",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.events import Refused
+from bot.metrics import ANSWER_COMMITS, ANSWERS_STORED
 from prompts.instruments import Instrument
 from prompts.texts import text
 from scheduler.people import person_timezone
@@ -175,6 +176,8 @@ class AnswerDesk:
             answers, comments = await pulse_answers.answers_and_comments(
                 session, {(c.round_id, c.row.respondent) for c in kept}
             )
+        ANSWER_COMMITS.inc()
+        ANSWERS_STORED.inc(len(kept))
         for click in batch:
             if click.round_id not in still_open:
                 self.forget(click.round_id)

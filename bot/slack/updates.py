@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.metrics import MESSAGE_UPDATES
 from bot.slack.background import AfterAck
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class MessageUpdates:
         if droppable:
             kept = [item for item in waiting if not item[1]]
             self.superseded += len(waiting) - len(kept)
+            MESSAGE_UPDATES.labels("slack", "superseded").inc(len(waiting) - len(kept))
             waiting[:] = kept
         waiting.append((send, droppable))
 
@@ -49,6 +51,7 @@ class MessageUpdates:
             while True:
                 try:
                     await send()
+                    MESSAGE_UPDATES.labels("slack", "sent").inc()
                 except Exception:
                     log.exception("slack: updating a message failed")
                 waiting = self._waiting[key]
