@@ -6,6 +6,7 @@ minutes, and one query for all beats one per person."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -26,6 +27,7 @@ class Actors:
         self.roster = roster
         self._cache: dict[tuple[str, str], tuple[float, Actor | None]] = {}
         self._loaded: dict[str, float] = {}  # team -> when its users were all loaded
+        self._loading: dict[str, asyncio.Future[None]] = {}
         self._logged: set[tuple[str, str]] = set()
 
     async def resolve(self, team: str, user: str, token: str | None = None) -> Actor | None:
@@ -46,21 +48,31 @@ class Actors:
         return actor
 
     async def _find(self, team: str, user: str) -> Actor | None:
-        now = time.monotonic()
-        if self._loaded.get(team, 0.0) + KNOWN_SECONDS / 2 < now:
-            self._loaded[team] = now
-            async with self.db.session() as session:
-                everyone = await slack_store.people_by_user(session, team)
-            for who, (person_id, workspace_id) in everyone.items():
-                actor = Actor(person_id=person_id, workspace_id=workspace_id, channel="slack")
-                self._cache[(team, who)] = (now + KNOWN_SECONDS, actor)
+        loading = self._loading.get(team)
+        if loading is None and self._loaded.get(team, 0.0) + KNOWN_SECONDS / 2 < time.monotonic():
+            # One load of the whole workspace; misses meanwhile wait for it.
+            loading = asyncio.ensure_future(self._load_team(team))
+            self._loading[team] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(team, None))
+        if loading is not None:
+            await asyncio.shield(loading)
             hit = self._cache.get((team, user))
-            return hit[1] if hit is not None and hit[0] > now else None
+            if hit is not None and hit[1] is not None:
+                return hit[1]
         async with self.db.session() as session:
             found = await slack_store.person_for_user(session, team, user)
         if found is None:
             return None
         return Actor(person_id=found[0], workspace_id=found[1], channel="slack")
+
+    async def _load_team(self, team: str) -> None:
+        async with self.db.session() as session:
+            everyone = await slack_store.people_by_user(session, team)
+        now = time.monotonic()
+        self._loaded[team] = now
+        for who, (person_id, workspace_id) in everyone.items():
+            actor = Actor(person_id=person_id, workspace_id=workspace_id, channel="slack")
+            self._cache[(team, who)] = (now + KNOWN_SECONDS, actor)
 
     def forget(self) -> None:
         """After a roster change: look everyone up again."""
