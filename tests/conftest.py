@@ -1,4 +1,4 @@
-"""Shared fixtures: the loopback guard, databases on SQLite and PostgreSQL, a fake clock."""
+"""Shared fixtures: loopback guard, SQLite and PostgreSQL databases, fake clock, LLM stand-in."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from scheduler.clock import FakeClock
 from storage.db import Database, async_url
+from tests.llm_standin import LLMStandIn, llm_standin
 
 POSTGRES_URL = os.environ.get(
     "PULSECOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -150,3 +151,10 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("PULSECOACH_", "SLACK_", "MICROSOFT_", "OPENAI_")):
             monkeypatch.delenv(name)
     yield
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[LLMStandIn]:
+    """The local OpenAI-compatible stand-in (tests/llm_standin.py), for digest summaries."""
+    async with llm_standin() as standin:
+        yield standin

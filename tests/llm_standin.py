@@ -23,6 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
+from handlers.summarizer import OpenAISummarizer
+
 GOOD: dict[str, Any] = {
     "themes": ["Decisions are made outside the meeting", "Workload is high before launches"],
     "risks": ["Challenger safety is low: dissent may go underground"],
@@ -125,3 +127,9 @@ async def llm_standin() -> AsyncIterator[LLMStandIn]:
         yield standin
     finally:
         await standin.stop()
+
+
+def summarizer(llm: LLMStandIn, **options: Any) -> OpenAISummarizer:
+    defaults: dict[str, Any] = {"timeout": 2.0, "attempts": 3, "total_seconds": 6.0}
+    defaults["initial_wait"] = 0.05
+    return OpenAISummarizer(model="stand-in-1", base_url=llm.base_url, **(defaults | options))

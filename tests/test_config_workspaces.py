@@ -4,17 +4,15 @@ that a config file already named."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlmodel import col, select
 
 from handlers.config.apply import ConfigError, apply_text, export_config
 from storage import slack_store
 from storage.db import Database
-from storage.models import AuditEntry, ChatAddress, Membership, Person, Team, Workspace
+from storage.models import AuditEntry, Membership, Person, Team, Workspace
+from tests.config_helpers import apply, snapshot
 
-TABLES = (Workspace, Person, Team, Membership, ChatAddress, AuditEntry)
 TEAM_ID = "T0123ABC"
 
 # Line numbers matter: the error tests below name them.
@@ -38,10 +36,6 @@ teams:
 """
 
 
-async def apply(db: Database, text: str, **kwargs: Any) -> list[str]:
-    return (await apply_text(db, text, filename="org.yaml", **kwargs)).changes
-
-
 async def installed(db: Database) -> dict[str, int]:
     """What an OAuth install and the roster leave behind: the workspace under its
     automatic key, and people in it with their Slack addresses."""
@@ -57,15 +51,6 @@ async def installed(db: Database) -> dict[str, int]:
             address = {"user_id": user, "team_id": TEAM_ID}
             await slack_store.set_address(session, ids[handle], address, None)
     return ids
-
-
-async def snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    async with db.session() as session:
-        for table in TABLES:
-            rows = (await session.exec(select(table).order_by(col(table.id)))).all()
-            out[table.__name__] = [row.model_dump() for row in rows]
-    return out
 
 
 async def test_an_installed_workspace_is_adopted_with_its_people(any_db: Database) -> None:

@@ -23,9 +23,9 @@ from storage.commitment_models import (
     ContractVersion,
 )
 from storage.models import OutboxMessage, Person
+from tests.commitment_helpers import _run_until
 from tests.conftest import reset_postgres
 from tests.pulse_fixtures import Org, running_org
-from tests.test_commitments import _run_until
 
 NORMS = [
     "We disagree in the room, not after.",

@@ -21,9 +21,9 @@ from scheduler.clock import FakeClock
 from storage import digests
 from storage.digest_models import Digest
 from storage.models import OutboxMessage
+from tests.digest_helpers import add_round
 from tests.slack_helpers import EXECUTIVES, SlackOrg, block_action, slack_org
 from tests.slack_standin import BOT_TOKEN
-from tests.test_digests import add_round
 
 COACH = "UCORA"
 DM = f"D{COACH}"
