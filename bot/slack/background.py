@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 
 class AfterAck:
-    def __init__(self, concurrency: int = 32) -> None:
+    # Work under way at once. Most of it is clicks waiting for the answer desk's next
+    # commit (no database connection each): more of them make bigger, cheaper group
+    # commits; many more make longer bursts of work that delay the next acks.
+    def __init__(self, concurrency: int = 64) -> None:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
