@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import multiprocessing
+import os
 import re
 import statistics
 import tempfile
@@ -188,6 +189,15 @@ async def all_updated(base: str, expected: int, deadline: float) -> tuple[float,
         await asyncio.sleep(0.02)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
     kind: str,
     database_url: str,
@@ -201,6 +211,7 @@ async def measure(
         url = f"http://127.0.0.1:{port}/slack/events"
         warm = await load(url, clicks[:concurrency], concurrency)  # first auth.test etc.
         await asyncio.sleep(1.0)  # let the warm-up's work finish
+        cpu_before = cpu_seconds(process.pid)
         latencies, started, ended = await load(url, clicks[concurrency:], concurrency)
         done = updated = ended
         extra: dict[str, float] = {}
@@ -214,6 +225,7 @@ async def measure(
                 "updates superseded": found.get(UPDATES.format("superseded"), 0),
                 "answers per commit": len(clicks) / commits if commits else 0.0,
             }
+        cpu = cpu_seconds(process.pid) - cpu_before
         del warm
     finally:
         process.terminate()
@@ -225,6 +237,7 @@ async def measure(
         "p99 ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "per second": measured / (done - started),
         "updated per second": measured / (updated - started),
+        "cpu ms per click": 1000 * cpu / measured,
         **extra,
     }
 
@@ -279,13 +292,14 @@ async def compare(
 def table(results: dict[str, dict[str, float]], clicks: int) -> str:
     width = max(len(name) for name in results)
     lines = [
-        f"{'server':<{width}}  {'p50 ms':>8}  {'p99 ms':>8}  {'per second':>10}",
-        "-" * (width + 34),
+        f"{'server':<{width}}  {'p50 ms':>8}  {'p99 ms':>8}  {'per second':>10}"
+        f"  {'CPU ms/click':>12}",
+        "-" * (width + 48),
     ]
     for name, figures in results.items():
         lines.append(
             f"{name:<{width}}  {figures['p50 ms']:>8.1f}  {figures['p99 ms']:>8.1f}"
-            f"  {figures['per second']:>10.0f}"
+            f"  {figures['per second']:>10.0f}  {figures['cpu ms per click']:>12.2f}"
         )
     ours, bare = results["pulsecoach (answers stored)"], results["bare bolt app (acks only)"]
     share = ours["per second"] / bare["per second"]
