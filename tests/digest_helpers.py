@@ -12,7 +12,7 @@ from scheduler.clock import FakeClock
 from storage import digests
 from storage.digest_models import Digest
 from storage.pulse_models import PulseAnswer, PulseComment, PulseInvite, PulseRound
-from tests.pulse_fixtures import build_org
+from tests.pulse_fixtures import ITEMS, build_org
 
 REVERSED = {"mistakes_held_against", "reject_different", "hard_to_ask_for_help"}
 SIX = ("ana", "ben", "chloe", "dev", "eve", "fay")
@@ -37,15 +37,7 @@ async def add_round(
     invited: tuple[str, ...] = SIX,
 ) -> None:
     """A closed round: `scores[handle]` answers every item (reverse items too)."""
-    items = [
-        "mistakes_held_against",
-        "raise_tough_issues",
-        "reject_different",
-        "safe_to_take_risks",
-        "hard_to_ask_for_help",
-        "no_undermining",
-        "skills_valued",
-    ]
+    items = list(ITEMS)
     async with app.db.session() as session:
         round_ = PulseRound(
             program_id=ids["program"],

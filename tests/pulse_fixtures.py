@@ -18,6 +18,16 @@ from storage.models import ChatAddress, Membership, Person, Team, Workspace
 from storage.pulse_models import PulseProgram
 
 EXECUTIVES = ("ana", "ben", "chloe", "dev")
+# The team_safety instrument's items, in its order.
+ITEMS = [
+    "mistakes_held_against",
+    "raise_tough_issues",
+    "reject_different",
+    "safe_to_take_risks",
+    "hard_to_ask_for_help",
+    "no_undermining",
+    "skills_valued",
+]
 
 
 @dataclass

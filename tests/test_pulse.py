@@ -22,17 +22,7 @@ from storage.pulse_models import (
     PulseParticipant,
     PulseRound,
 )
-from tests.pulse_fixtures import Org, running_org
-
-ITEMS = [
-    "mistakes_held_against",
-    "raise_tough_issues",
-    "reject_different",
-    "safe_to_take_risks",
-    "hard_to_ask_for_help",
-    "no_undermining",
-    "skills_valued",
-]
+from tests.pulse_fixtures import ITEMS, Org, running_org
 
 
 async def _open(org: Org) -> int:

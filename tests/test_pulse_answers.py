@@ -17,8 +17,8 @@ from scheduler.clock import FakeClock
 from storage.models import OutboxMessage
 from storage.pulse_models import PulseInvite
 from tests.conftest import reset_postgres
-from tests.pulse_fixtures import EXECUTIVES, Org, running_org
-from tests.test_pulse import ITEMS, _answers, _open
+from tests.pulse_fixtures import EXECUTIVES, ITEMS, Org, running_org
+from tests.test_pulse import _answers, _open
 
 
 def _click(org: Org, handle: str, round_id: int, item: str, score: int) -> ActionEvent:
