@@ -97,16 +97,7 @@ async def on_answer(services: Services, event: ActionEvent) -> Reply:
     if respondent is None:
         raise Refused(text("pulse.closed.refused", invitee.locale))
     mine, comment = await services.answers.store(snapshot, person_id, respondent, item_key, score)
-    message = pulse_message(
-        snapshot.round,
-        snapshot.team_name,
-        snapshot.instrument,
-        invitee.tz,
-        mine,
-        comment,
-        invitee.locale,
-    )
-    return Reply(update=message)
+    return Reply(update=snapshot.layout(invitee).message(mine, comment))
 
 
 async def on_comment(services: Services, event: ActionEvent) -> Reply:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.events import Refused
 from bot.metrics import ANSWER_COMMITS, ANSWERS_STORED
+from handlers.pulse_view import PulseLayout
 from prompts.instruments import Instrument
 from prompts.texts import text
 from scheduler.people import person_timezone
@@ -53,6 +54,17 @@ class RoundSnapshot:
     invitees: dict[int, Invitee]
     answered: set[int]  # people whose invite is already marked answered
     expires: float
+    layouts: dict[tuple[str, str], PulseLayout] = field(default_factory=dict)
+
+    def layout(self, invitee: Invitee) -> PulseLayout:
+        """How this round's message looks in the invitee's locale and time zone."""
+        key = (invitee.locale, invitee.tz.key)
+        found = self.layouts.get(key)
+        if found is None:
+            found = self.layouts[key] = PulseLayout(
+                self.round, self.team_name, self.instrument, invitee.tz, invitee.locale
+            )
+        return found
 
     def respondent(self, person_id: int) -> str | None:
         if self.round.privacy == "confidential":

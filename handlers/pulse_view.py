@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.messages import (
+    Block,
     Button,
     Buttons,
     Choice,
@@ -38,57 +39,35 @@ def local_time(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
-def pulse_message(
-    round_: PulseRound,
-    team_name: str,
-    instrument: Instrument,
-    tz: ZoneInfo,
-    mine: dict[str, int],
-    comment: str | None = None,
-    locale: str = "en",
-) -> Message:
-    """One message with every item as a row of scale buttons, the person's own
-    answers highlighted (shown to them alone), and a running count."""
-    assert round_.id is not None
-    scale = instrument.scale
-    total = len(round_.item_keys)
-    answered = sum(1 for key in round_.item_keys if key in mine)
-    progress = text(
-        "pulse.progress",
-        locale,
-        answered=answered,
-        total=total,
-        closes=local_time(round_.closes_at, tz),
-    )
-    privacy_key = "pulse.anonymous" if round_.privacy == "anonymous" else "pulse.confidential"
-    blocks: list = [
-        Text(text=text("pulse.intro.heading", locale, team=team_name), style="heading"),
-        Text(text=instrument.intro_for(locale)),
-    ]
-    choices = tuple(Choice(value=str(point), label=str(point)) for point in scale.points)
-    for number, key in enumerate(round_.item_keys, start=1):
-        item = instrument.item(key)
-        blocks.append(
-            Question(
-                action_id=ANSWER,
-                prompt=f"{number}. {item.text_for(locale)}",
-                choices=choices,
-                selected=str(mine[key]) if key in mine else None,
-                value_prefix=f"{round_.id}:{key}:",
-                low_label=scale.anchor_for(scale.min, locale),
-                high_label=scale.anchor_for(scale.max, locale),
-            )
+class PulseLayout:
+    """What one round's message looks like for one locale and time zone, except the
+    person's answers and comment: built once, then every click's message is put
+    together from these parts (the message is rebuilt after each click)."""
+
+    def __init__(
+        self, round_: PulseRound, team_name: str, instrument: Instrument, tz: ZoneInfo, locale: str
+    ) -> None:
+        assert round_.id is not None
+        self.ref = round_ref(round_.id)
+        self.locale = locale
+        self.keys = tuple(round_.item_keys)
+        self.closes = local_time(round_.closes_at, tz)
+        scale = instrument.scale
+        self.head = (
+            Text(text=text("pulse.intro.heading", locale, team=team_name), style="heading"),
+            Text(text=instrument.intro_for(locale)),
         )
-    blocks += [
-        TextInput(
-            input_id=COMMENT_INPUT,
-            label=text("pulse.comment.label", locale),
-            placeholder=text("pulse.comment.placeholder", locale),
-            multiline=True,
-            value=comment or "",
-            max_length=COMMENT_MAX,
-        ),
-        Buttons(
+        self.choices = tuple(Choice(value=str(point), label=str(point)) for point in scale.points)
+        self.anchors = (scale.anchor_for(scale.min, locale), scale.anchor_for(scale.max, locale))
+        self.prompts = {
+            key: f"{number}. {instrument.item(key).text_for(locale)}"
+            for number, key in enumerate(self.keys, start=1)
+        }
+        self.value_prefix = f"{round_.id}:"
+        # Each item as it looks unanswered (None) and with a point chosen, made on first use.
+        self.questions: dict[tuple[str, str | None], Question] = {}
+        self.comment_box = self._comment_box("")
+        self.buttons = Buttons(
             buttons=(
                 Button(
                     action_id=COMMENT,
@@ -104,18 +83,64 @@ def pulse_message(
                     label=text("pulse.button.snooze", locale),
                 ),
             )
-        ),
-        Divider(),
-        Context(
-            lines=(
-                progress,
-                text(privacy_key, locale, threshold=round_.min_respondents),
+        )
+        privacy_key = "pulse.anonymous" if round_.privacy == "anonymous" else "pulse.confidential"
+        self.privacy = text(privacy_key, locale, threshold=round_.min_respondents)
+        self.done = Text(text=text("pulse.done", locale, total=len(self.keys)), style="notice")
+
+    def question(self, key: str, selected: str | None) -> Question:
+        found = self.questions.get((key, selected))
+        if found is None:
+            low, high = self.anchors
+            found = self.questions[(key, selected)] = Question(
+                action_id=ANSWER,
+                prompt=self.prompts[key],
+                choices=self.choices,
+                selected=selected,
+                value_prefix=f"{self.value_prefix}{key}:",
+                low_label=low,
+                high_label=high,
             )
-        ),
-    ]
-    if answered == total:
-        blocks.insert(-2, Text(text=text("pulse.done", locale, total=total), style="notice"))
-    return Message(ref=round_ref(round_.id), text=progress, blocks=tuple(blocks))
+        return found
+
+    def _comment_box(self, comment: str) -> TextInput:
+        return TextInput(
+            input_id=COMMENT_INPUT,
+            label=text("pulse.comment.label", self.locale),
+            placeholder=text("pulse.comment.placeholder", self.locale),
+            multiline=True,
+            value=comment,
+            max_length=COMMENT_MAX,
+        )
+
+    def message(self, mine: dict[str, int], comment: str | None = None) -> Message:
+        total = len(self.keys)
+        answered = sum(1 for key in self.keys if key in mine)
+        progress = text(
+            "pulse.progress", self.locale, answered=answered, total=total, closes=self.closes
+        )
+        blocks: list[Block] = [*self.head]
+        for key in self.keys:
+            blocks.append(self.question(key, str(mine[key]) if key in mine else None))
+        blocks += [self._comment_box(comment) if comment else self.comment_box, self.buttons]
+        if answered == total:
+            blocks.append(self.done)
+        blocks += [Divider(), Context(lines=(progress, self.privacy))]
+        return Message(ref=self.ref, text=progress, blocks=tuple(blocks))
+
+
+def pulse_message(
+    round_: PulseRound,
+    team_name: str,
+    instrument: Instrument,
+    tz: ZoneInfo,
+    mine: dict[str, int],
+    comment: str | None = None,
+    locale: str = "en",
+) -> Message:
+    """One message with every item as a row of scale buttons, the person's own
+    answers highlighted (shown to them alone), and a running count."""
+    return PulseLayout(round_, team_name, instrument, tz, locale).message(mine, comment)
 
 
 def closed_message(

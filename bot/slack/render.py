@@ -9,6 +9,7 @@ inputs become a button that opens a modal (see `bot/slack/forms.py`).
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +137,30 @@ def _question(question: Question, ref: str, ids: _Ids) -> list[dict[str, Any]]:
     return blocks
 
 
+# Rendered questions, by question object: a pulse message is rendered again after every
+# click, from question objects its layout keeps (handlers/pulse_view.py). What a question
+# renders to also depends on where it sits (the ids it gets) and on whether its scale's
+# anchors were already said; both are part of the key. The dicts are shared between
+# renders: nothing may change a rendered block after the fact.
+_RENDERED: weakref.WeakKeyDictionary[
+    Question, dict[tuple[str, int, str | None], tuple[list[dict[str, Any]], int, str | None]]
+] = weakref.WeakKeyDictionary()
+
+
+def _question_once(question: Question, ref: str, ids: _Ids) -> list[dict[str, Any]]:
+    key = (ref, ids.n, ids.anchors.get(ref))
+    known = _RENDERED.setdefault(question, {})
+    found = known.get(key)
+    if found is None:
+        blocks = _question(question, ref, ids)
+        found = known[key] = (blocks, ids.n, ids.anchors.get(ref))
+        return blocks
+    blocks, ids.n, anchors = found
+    if anchors is not None:
+        ids.anchors[ref] = anchors
+    return blocks
+
+
 def _reachable(url: str) -> bool:
     """An image URL Slack's servers can fetch: https, on a public host."""
     if not url.startswith("https://") or len(url) > IMAGE_URL:
@@ -166,7 +191,7 @@ def _block(block: Block, ref: str, ids: _Ids) -> list[dict[str, Any]]:
         body = f"*{block.text}*" if block.style == "heading" else block.text
         return [{"type": "section", "block_id": ids.block(ref), "text": mrkdwn(body)}]
     if isinstance(block, Question):
-        return _question(block, ref, ids)
+        return _question_once(block, ref, ids)
     if isinstance(block, Buttons):
         elements = [e for b in block.buttons if (e := _button(b, ids)) is not None]
         return [
