@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,6 +59,11 @@ class Pulsecoach:
         async def fire_pulse(entry: ScheduleEntry, now: datetime) -> Fired:
             return await pulse_schedule.fire(services, entry, now)
 
+        async def fire_pulses(
+            entries: Sequence[ScheduleEntry], now: datetime
+        ) -> list[Fired | Exception]:
+            return await pulse_schedule.fire_many(services, entries, now)
+
         async def fire_commitment(entry: ScheduleEntry, now: datetime) -> Fired:
             return await commitment_schedule.fire(services, entry, now)
 
@@ -81,7 +87,7 @@ class Pulsecoach:
             services=services,
             router=Router(services),
             sender=Sender(db, clock, messengers),
-            dispatcher=Dispatcher(db, clock, kinds),
+            dispatcher=Dispatcher(db, clock, kinds, batches={pulse_schedule.KIND: fire_pulses}),
             lock=LeaderLock(db),
             messengers=messengers,
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,16 +17,18 @@ from handlers.context import Services
 from handlers.pulse_view import local_time, pulse_message, round_ref
 from prompts.instruments import Instrument
 from prompts.texts import text
-from scheduler.localtime import next_allowed
+from scheduler.localtime import Availability, next_allowed
 from scheduler.people import availability, person_timezone
 from storage import audit, directory, outbox, pulse
 from storage.models import Person, Role, Team, Workspace
 from storage.pulse_models import PulseProgram, PulseRound
 
+log = logging.getLogger(__name__)
 MAX_PULSES_PER_WEEK = 3  # fatigue governor: prompts per person per week, all programs
 PAUSE_AFTER_UNANSWERED = 3
 DEFAULT_REMINDERS = {"halfway": True, "before_close_hours": 12, "max": 2}
 REMINDER_STALE_AFTER = timedelta(hours=6)
+OPEN_BATCH_PEOPLE = 200  # people per transaction when many rounds open at once
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,62 @@ class RoundClosed:
     invited: int
     answered: int
     paused: list[str]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A round to open, its program, team and candidates loaded: each person's send
+    time (`send_at`, default now), the people the plan skipped with why, and, when
+    known, each person's availability."""
+
+    program: PulseProgram
+    team: Team
+    workspace: Workspace | None
+    candidates: Sequence[Person]
+    kind: str = "manual"
+    requested_by: int | None = None
+    occurrence: str | None = None
+    send_at: Mapping[int, datetime] = field(default_factory=dict)
+    skipped: Mapping[int, str] = field(default_factory=dict)
+    availability: Mapping[int, Availability] = field(default_factory=dict)
+
+
+@dataclass
+class _Rounds:
+    """The rounds that exist for the programs of a batch, kept current as the batch
+    plans each round, so a later opening sees the earlier ones as if committed."""
+
+    opened: dict[tuple[int, str], PulseRound]  # by (program, occurrence)
+    current: dict[int, PulseRound]  # the open (not test) round by program
+    numbers: dict[int, int]  # the next round number by program
+    paused: dict[int, set[int]]  # by program
+    recent: dict[int, int]  # pulse prompts per person in the last seven days
+
+
+@dataclass(frozen=True)
+class _Planned:
+    opening: Opening
+    round_: PulseRound
+    instrument: Instrument | None = None  # None: the occurrence's round existed already
+    invitees: list[Person] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def new(self) -> bool:
+        return self.instrument is not None
+
+    def opened(self) -> RoundOpened:
+        round_ = self.round_
+        return RoundOpened(
+            round_id=round_.id or 0,
+            team=self.opening.team.key,
+            number=round_.number,
+            items=list(round_.item_keys),
+            invited=[p.handle for p in self.invitees],
+            left_out=self.left_out,
+            closes_at=round_.closes_at,
+            already=not self.new,
+        )
 
 
 def rotation(item_keys: Sequence[str], per_pulse: int | None, number: int) -> list[str]:
@@ -89,26 +149,18 @@ def instrument_for(services: Services, program: PulseProgram) -> Instrument:
     return instrument
 
 
-async def _eligible(
-    session: AsyncSession,
-    services: Services,
-    program: PulseProgram,
-    team: Team,
-    workspace: Workspace | None,
-    people: Sequence[Person],
-    kind: str,
+def _eligible(
+    opening: Opening, now: datetime, paused: set[int], recent: Mapping[int, int]
 ) -> tuple[list[Person], dict[str, str]]:
-    """Who gets this round, and why the others don't (leave, snooze, pause, fatigue)."""
-    now = services.clock.now()
-    assert program.id is not None
-    paused = await pulse.paused_people(session, program.id)
-    recent = await pulse.prompts_since(
-        session, [p.id or 0 for p in people], now - timedelta(days=7)
-    )
+    """Who gets this round, and why the others don't (leave, snooze, pause, fatigue).
+    The people the plan skipped come first, with the plan's reason."""
+    kind, skipped = opening.kind, opening.skipped
     chosen: list[Person] = []
-    left_out: dict[str, str] = {}
-    for person in people:
-        today = now.astimezone(person_timezone(person, team, workspace)).date()
+    left_out = {p.handle: skipped[p.id or 0] for p in opening.candidates if (p.id or 0) in skipped}
+    for person in opening.candidates:
+        if (person.id or 0) in skipped:
+            continue
+        today = now.astimezone(person_timezone(person, opening.team, opening.workspace)).date()
         if kind != "test" and person.id in paused:
             left_out[person.handle] = "paused after unanswered pulses"
         elif person.snoozed_until and person.snoozed_until > now:
@@ -166,138 +218,214 @@ async def open_round(
     now) and their reminders, all in the outbox in one transaction — a crash leaves
     all of it or none. A scheduled `occurrence` opens at most one round, however
     often it is dispatched."""
-    now = services.clock.now()
-    send_at = send_at or {}
     async with services.db.session() as session:
         team, program = await _team_and_program(session, team_key, program_key)
-        assert team.id is not None and program.id is not None
-        if occurrence and (
-            done := await pulse.round_for_occurrence(session, program.id, occurrence)
-        ):
-            return RoundOpened(
-                round_id=done.id or 0,
-                team=team.key,
-                number=done.number,
-                items=list(done.item_keys),
-                invited=[],
-                closes_at=done.closes_at,
-                already=True,
-            )
-        if kind != "test" and (current := await pulse.open_round(session, program.id)):
-            raise Refused(
-                f"A pulse for {team.name} is already open (round {current.number}); close it "
-                f"first with `pulsecoach pulse close {team.key}`."
-            )
-        instrument = instrument_for(services, program)
-        workspace = await directory.workspace(session, team.workspace_id)
+        assert team.id is not None
         if kind == "test":
             tester = await directory.person(session, requested_by or 0)
             candidates = [tester] if tester else []
         else:
             candidates = await directory.members(session, team.id, Role.EXECUTIVE)
-        skipped = skipped or {}
-        left_out = {p.handle: skipped[p.id or 0] for p in candidates if (p.id or 0) in skipped}
-        invitees, not_eligible = await _eligible(
-            session,
-            services,
+        opening = Opening(
             program,
             team,
-            workspace,
-            [p for p in candidates if (p.id or 0) not in skipped],
-            kind,
+            await directory.workspace(session, team.workspace_id),
+            candidates,
+            kind=kind,
+            requested_by=requested_by,
+            occurrence=occurrence,
+            send_at=send_at or {},
+            skipped=skipped or {},
         )
-        left_out |= not_eligible
-        if not invitees:
-            raise Refused(f"Nobody in {team.name} can be asked right now: {_why_not(left_out)}.")
-        number = await pulse.next_round_number(session, program.id)
-        round_ = await pulse.create_round(
-            session,
-            PulseRound(
-                program_id=program.id,
-                team_id=team.id,
-                number=number,
-                kind=kind,
-                item_keys=rotation(
-                    [i.key for i in instrument.items], program.items_per_pulse, number
-                ),
-                privacy=program.privacy,
-                min_respondents=program.min_respondents,
-                min_comments=program.min_comments,
-                occurrence=occurrence,
-                opened_at=now,
-                # Everyone gets the whole window, counted from their own send time.
-                closes_at=max(send_at.get(p.id or 0, now) for p in invitees)
-                + timedelta(hours=program.window_hours),
-            ),
-            [p.id or 0 for p in invitees],
-        )
-        assert round_.id is not None
-        batch: list[outbox.Outgoing] = []
-        rendered: dict[tuple[str, str], Message] = {}  # the same for everyone in a zone
-        for person in invitees:
-            tz = person_timezone(person, team, workspace)
-            sent_at = max(send_at.get(person.id or 0, now), now)
-            message = rendered.get((tz.key, person.locale))
-            if message is None:
-                message = pulse_message(round_, team.name, instrument, tz, {}, locale=person.locale)
-                rendered[(tz.key, person.locale)] = message
-            batch.append(
-                outgoing(
-                    f"pulse:{round_.id}:invite:{person.id}",
-                    person,
-                    "pulse",
-                    message,
-                    sent_at,
-                    round_.closes_at,
-                )
-            )
-            reminders = reminder_times(program, sent_at, round_.closes_at)
-            for n, when in enumerate(reminders, start=1):
-                at, _ = next_allowed(when, availability(person, team, workspace))
-                if at >= round_.closes_at:
-                    continue
-                nudge = notice(
-                    f"{round_ref(round_.id)}:reminder:{n}",
-                    text(
-                        "pulse.reminder",
-                        person.locale,
-                        team=team.name,
-                        answered=0,
-                        total=len(round_.item_keys),
-                        closes=local_time(round_.closes_at, tz),
-                    ),
-                )
-                # A nudge hours late (say, after downtime) is noise: it expires instead.
-                expires = min(round_.closes_at, at + REMINDER_STALE_AFTER)
-                batch.append(
-                    outgoing(
-                        f"pulse:{round_.id}:remind:{person.id}:{n}",
-                        person,
-                        "pulse-reminder",
-                        nudge,
-                        at,
-                        expires,
-                    )
-                )
-        await outbox.enqueue_many(session, batch)
+        [result] = await _open_together(session, services, [opening])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+async def open_rounds(
+    services: Services, openings: Sequence[Opening]
+) -> list[RoundOpened | Exception]:
+    """`open_round` for many teams at once (a dispatch pass's due programs): a few
+    queries and one transaction for up to OPEN_BATCH_PEOPLE people, each round all or
+    nothing as ever. A team that cannot open gets its Refused (or error) and the others
+    open; should a batch fail in the database, its rounds are retried one by one."""
+    results: list[RoundOpened | Exception] = []
+    for batch in _batches(openings):
+        try:
+            async with services.db.session() as session:
+                results += await _open_together(session, services, batch)
+            continue
+        except Exception as error:
+            if len(batch) == 1:
+                results.append(error)
+                continue
+            log.warning("opening %d rounds together failed (%s): one by one", len(batch), error)
+        for opening in batch:
+            try:
+                async with services.db.session() as session:
+                    results += await _open_together(session, services, [opening])
+            except Exception as error:
+                results.append(error)
+    return results
+
+
+def _batches(openings: Sequence[Opening]) -> Iterator[list[Opening]]:
+    """Whole teams, up to OPEN_BATCH_PEOPLE people a batch (short write transactions)."""
+    batch: list[Opening] = []
+    people = 0
+    for opening in openings:
+        if batch and people + len(opening.candidates) > OPEN_BATCH_PEOPLE:
+            yield batch
+            batch, people = [], 0
+        batch.append(opening)
+        people += len(opening.candidates)
+    if batch:
+        yield batch
+
+
+async def _open_together(
+    session: AsyncSession, services: Services, openings: Sequence[Opening]
+) -> list[RoundOpened | Exception]:
+    """Plan every round, then write them all: rounds, keys and invites, outbox rows and
+    audit rows, one statement per table."""
+    now = services.clock.now()
+    program_ids = [o.program.id or 0 for o in openings]
+    occurrences = [(o.program.id or 0, o.occurrence) for o in openings if o.occurrence]
+    people = sorted({p.id or 0 for o in openings for p in o.candidates})
+    rounds = _Rounds(
+        opened=await pulse.rounds_for_occurrences(session, occurrences),
+        current=await pulse.open_rounds_of(session, program_ids),
+        numbers=await pulse.next_round_numbers(session, program_ids),
+        paused=await pulse.paused_people(session, program_ids),
+        recent=await pulse.prompts_since(session, people, now - timedelta(days=7)),
+    )
+    planned: list[_Planned | Exception] = []
+    for opening in openings:
+        try:
+            planned.append(_plan(services, opening, now, rounds))
+        except Exception as error:  # Refused, or one broken team: the others still open
+            planned.append(error)
+    new = [p for p in planned if isinstance(p, _Planned) and p.new]
+    await pulse.create_rounds(session, [(p.round_, [i.id or 0 for i in p.invitees]) for p in new])
+    await outbox.enqueue_many(session, [m for p in new for m in _messages(p, now)])
+    for p in new:
         audit.record(
             session,
-            f"person:{requested_by}" if requested_by else "cli",
+            f"person:{p.opening.requested_by}" if p.opening.requested_by else "cli",
             "pulse.open",
-            f"team:{team.key}",
-            round=round_.id,
-            kind=kind,
-            invited=len(invitees),
+            f"team:{p.opening.team.key}",
+            round=p.round_.id,
+            kind=p.opening.kind,
+            invited=len(p.invitees),
         )
-        return RoundOpened(
-            round_id=round_.id,
-            team=team.key,
-            number=number,
-            items=list(round_.item_keys),
-            invited=[p.handle for p in invitees],
-            left_out=left_out,
-            closes_at=round_.closes_at,
+    return [p.opened() if isinstance(p, _Planned) else p for p in planned]
+
+
+def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) -> _Planned:
+    """The round for one opening, and who is asked (raises Refused when it cannot open)."""
+    program, team, kind = opening.program, opening.team, opening.kind
+    program_id = program.id or 0
+    if opening.occurrence and (done := rounds.opened.get((program_id, opening.occurrence))):
+        return _Planned(opening, done)
+    if kind != "test" and (current := rounds.current.get(program_id)):
+        raise Refused(
+            f"A pulse for {team.name} is already open (round {current.number}); close it "
+            f"first with `pulsecoach pulse close {team.key}`."
         )
+    instrument = instrument_for(services, program)
+    paused = rounds.paused.get(program_id, set())
+    invitees, left_out = _eligible(opening, now, paused, rounds.recent)
+    if not invitees:
+        raise Refused(f"Nobody in {team.name} can be asked right now: {_why_not(left_out)}.")
+    number = rounds.numbers.get(program_id, 1)
+    send_at = opening.send_at
+    round_ = PulseRound(
+        program_id=program_id,
+        team_id=team.id or 0,
+        number=number,
+        kind=kind,
+        item_keys=rotation([i.key for i in instrument.items], program.items_per_pulse, number),
+        privacy=program.privacy,
+        min_respondents=program.min_respondents,
+        min_comments=program.min_comments,
+        occurrence=opening.occurrence,
+        opened_at=now,
+        # Everyone gets the whole window, counted from their own send time.
+        closes_at=max(send_at.get(p.id or 0, now) for p in invitees)
+        + timedelta(hours=program.window_hours),
+    )
+    rounds.numbers[program_id] = number + 1
+    if kind != "test":
+        rounds.current[program_id] = round_
+    if opening.occurrence:
+        rounds.opened[(program_id, opening.occurrence)] = round_
+    for person in invitees:  # the fatigue governor counts this round's invites
+        rounds.recent[person.id or 0] = rounds.recent.get(person.id or 0, 0) + 1
+    return _Planned(opening, round_, instrument, invitees, left_out)
+
+
+def _messages(planned: _Planned, now: datetime) -> list[outbox.Outgoing]:
+    """The round's invites and reminders. A message is rendered once for everyone who
+    shares a zone and locale, and its payload shared by their outbox rows."""
+    opening, round_, instrument = planned.opening, planned.round_, planned.instrument
+    assert round_.id is not None and instrument is not None
+    team, workspace, closes = opening.team, opening.workspace, round_.closes_at
+    invites: dict[tuple[str, str], dict[str, Any]] = {}
+    nudges: dict[tuple[str, str, int], dict[str, Any]] = {}
+    moved: dict[tuple[datetime, Availability], datetime] = {}
+    batch: list[outbox.Outgoing] = []
+    for person in planned.invitees:
+        person_id, locale = person.id or 0, person.locale
+        tz = person_timezone(person, team, workspace)
+        sent_at = max(opening.send_at.get(person_id, now), now)
+        zone = (tz.key, locale)
+        if zone not in invites:
+            message = pulse_message(round_, team.name, instrument, tz, {}, locale=locale)
+            invites[zone] = message.model_dump(mode="json")
+        batch.append(
+            outbox.Outgoing(
+                f"pulse:{round_.id}:invite:{person_id}",
+                person_id,
+                "pulse",
+                round_ref(round_.id),
+                invites[zone],
+                sent_at,
+                closes,
+            )
+        )
+        allowed = opening.availability.get(person_id) or availability(person, team, workspace)
+        for n, when in enumerate(reminder_times(opening.program, sent_at, closes), start=1):
+            if (when, allowed) not in moved:
+                moved[(when, allowed)] = next_allowed(when, allowed)[0]
+            at = moved[(when, allowed)]
+            if at >= closes:
+                continue
+            ref = f"{round_ref(round_.id)}:reminder:{n}"
+            if (*zone, n) not in nudges:
+                nudge = text(
+                    "pulse.reminder",
+                    locale,
+                    team=team.name,
+                    answered=0,
+                    total=len(round_.item_keys),
+                    closes=local_time(closes, tz),
+                )
+                nudges[(*zone, n)] = notice(ref, nudge).model_dump(mode="json")
+            # A nudge hours late (say, after downtime) is noise: it expires instead.
+            expires = min(closes, at + REMINDER_STALE_AFTER)
+            batch.append(
+                outbox.Outgoing(
+                    f"pulse:{round_.id}:remind:{person_id}:{n}",
+                    person_id,
+                    "pulse-reminder",
+                    ref,
+                    nudges[(*zone, n)],
+                    at,
+                    expires,
+                )
+            )
+    return batch
 
 
 def outgoing(

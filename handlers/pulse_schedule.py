@@ -6,6 +6,7 @@ so Sydney and New York both get 09:00 local."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,12 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Refused
 from handlers.context import Services
-from handlers.pulse_rounds import open_round
+from handlers.pulse_rounds import Opening, RoundOpened, open_rounds
 from scheduler.dispatch import Fired
 from scheduler.localtime import Availability, Cadence, PlannedSend, plan, plan_occurrence
 from scheduler.people import availability, person_timezone
 from storage import audit, directory, pulse, schedule
-from storage.models import Person, Role, Team
+from storage.models import Person, Role, Team, Workspace
 from storage.pulse_models import PulseProgram
 from storage.schedule_models import ScheduleEntry
 
@@ -48,7 +49,11 @@ async def _members(session: AsyncSession, program: PulseProgram) -> tuple[Team, 
     assert team is not None and team.id is not None
     workspace = await directory.workspace(session, team.workspace_id)
     people = await directory.members(session, team.id, Role.EXECUTIVE)
-    return team, [Member(p, availability(p, team, workspace)) for p in people]
+    return team, _as_members(people, team, workspace)
+
+
+def _as_members(people: list[Person], team: Team, workspace: Workspace | None) -> list[Member]:
+    return [Member(p, availability(p, team, workspace)) for p in people]
 
 
 def _seed(program: PulseProgram, member: Member) -> str:
@@ -59,7 +64,16 @@ def occurrence_plans(
     program: PulseProgram, members: list[Member], day: date
 ) -> dict[int, PlannedSend]:
     cadence = cadence_of(program)
-    return {m.id: plan_occurrence(cadence, m.availability, day, _seed(program, m)) for m in members}
+    alike: dict[object, PlannedSend] = {}
+    plans: dict[int, PlannedSend] = {}
+    for m in members:
+        # Without a spread the seed plays no part: members alike in availability (a team
+        # in one office) share one plan.
+        key = m.availability if cadence.spread is None else (m.availability, _seed(program, m))
+        if key not in alike:
+            alike[key] = plan_occurrence(cadence, m.availability, day, _seed(program, m))
+        plans[m.id] = alike[key]
+    return plans
 
 
 def _earliest(plans: dict[int, PlannedSend]) -> datetime | None:
@@ -112,11 +126,68 @@ async def reschedule_all(services: Services) -> int:
 
 
 async def fire(services: Services, entry: ScheduleEntry, now: datetime) -> Fired:
+    [fired] = await fire_many(services, [entry], now)
+    if isinstance(fired, Exception):
+        raise fired
+    return fired
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    """A due occurrence of a program: opened, or recorded as missed or as nobody's."""
+
+    program: PulseProgram
+    team: Team
+    members: list[Member]
+    day: date
+    outcome: str | None = None  # set when there is no round to open
+    opening: Opening | None = None
+    missed: bool = False  # found too late to send: recorded, not sent
+
+
+async def fire_many(
+    services: Services, entries: Sequence[ScheduleEntry], now: datetime
+) -> list[Fired | Exception]:
+    """`fire` for every entry of a dispatch pass: programs, teams and members loaded in
+    a few queries, the due rounds opened together (`open_rounds`). One entry's error is
+    its own result; the others still fire."""
     async with services.db.session() as session:
-        program = await pulse.program(session, entry.subject_id)
-        if program is None or not program.active:
-            return Fired("program inactive", None, None)
-        team, members = await _members(session, program)
+        loaded = await pulse.programs_with_teams(session, [e.subject_id for e in entries])
+        people = await pulse.executives(session, sorted({t.id or 0 for _, t, _ in loaded.values()}))
+    prepared: list[Fired | _Occurrence | Exception] = []
+    for entry in entries:
+        try:
+            prepared.append(_prepare(entry, loaded.get(entry.subject_id), people, now))
+        except Exception as error:
+            prepared.append(error)
+    due = [p for p in prepared if isinstance(p, _Occurrence)]
+    if missed := [p for p in due if p.missed]:
+        async with services.db.session() as session:
+            for p in missed:
+                audit.record(
+                    session,
+                    "scheduler",
+                    "pulse.missed",
+                    f"team:{p.team.key}",
+                    occurrence=str(p.day),
+                )
+    opened = iter(await open_rounds(services, [p.opening for p in due if p.opening]))
+    return [
+        _fired(p, next(opened) if p.opening else None, now) if isinstance(p, _Occurrence) else p
+        for p in prepared
+    ]
+
+
+def _prepare(
+    entry: ScheduleEntry,
+    loaded: tuple[PulseProgram, Team, Workspace] | None,
+    people: dict[int, list[Person]],
+    now: datetime,
+) -> Fired | _Occurrence:
+    if loaded is None or not loaded[0].active:
+        return Fired("program inactive", None, None)
+    program, team, workspace = loaded
+    members = _as_members(people.get(team.id or 0, []), team, workspace)
     if entry.occurrence is None:
         found = _next_due(program, members, now.date() - timedelta(days=2), now)
         return Fired("planned", *(found[1], found[0].isoformat()) if found else (None, None))
@@ -124,30 +195,47 @@ async def fire(services: Services, entry: ScheduleEntry, now: datetime) -> Fired
     plans = occurrence_plans(program, members, day)
     earliest = _earliest(plans)
     if earliest is None:
-        outcome = f"{day}: nobody to ask"
-    elif now - earliest > CATCH_UP_GRACE:
-        outcome = f"{day}: missed (due {earliest:%Y-%m-%d %H:%M} UTC, found at {now:%H:%M})"
-        async with services.db.session() as session:
-            audit.record(
-                session, "scheduler", "pulse.missed", f"team:{team.key}", occurrence=str(day)
-            )
-    else:
-        try:
-            opened = await open_round(
-                services,
-                team.key,
-                kind="scheduled",
-                program_key=program.key,
-                occurrence=day.isoformat(),
-                send_at={pid: p.utc for pid, p in plans.items() if p.skipped is None},
-                skipped={pid: p.skipped for pid, p in plans.items() if p.skipped},
-            )
-            outcome = f"{day}: round {opened.number} " + (
-                "already open" if opened.already else "opened"
-            )
-        except Refused as refused:
-            outcome = f"{day}: not opened: {refused}"
-    found = _next_due(program, members, day, now)
+        return _Occurrence(program, team, members, day, f"{day}: nobody to ask")
+    if now - earliest > CATCH_UP_GRACE:
+        missed = f"{day}: missed (due {earliest:%Y-%m-%d %H:%M} UTC, found at {now:%H:%M})"
+        return _Occurrence(program, team, members, day, missed, missed=True)
+    opening = Opening(
+        program,
+        team,
+        workspace,
+        [m.person for m in members],
+        kind="scheduled",
+        occurrence=day.isoformat(),
+        send_at={pid: p.utc for pid, p in plans.items() if p.skipped is None},
+        skipped={pid: p.skipped for pid, p in plans.items() if p.skipped},
+        availability={m.id: m.availability for m in members},
+    )
+    return _Occurrence(program, team, members, day, opening=opening)
+
+
+def _fired(
+    due: _Occurrence, opened: RoundOpened | Exception | None, now: datetime
+) -> Fired | Exception:
+    """The outcome of a due occurrence, and when the program is due next."""
+    try:
+        return _next(due, _outcome(due, opened), now)
+    except Exception as error:
+        return error
+
+
+def _outcome(due: _Occurrence, opened: RoundOpened | Exception | None) -> str:
+    if isinstance(opened, RoundOpened):
+        done = "already open" if opened.already else "opened"
+        return f"{due.day}: round {opened.number} {done}"
+    if isinstance(opened, Refused):
+        return f"{due.day}: not opened: {opened}"
+    if isinstance(opened, Exception):
+        raise opened
+    return due.outcome or ""
+
+
+def _next(due: _Occurrence, outcome: str, now: datetime) -> Fired:
+    found = _next_due(due.program, due.members, due.day, now)
     if found is None:
         return Fired(outcome, None, None)
     return Fired(outcome, found[1], found[0].isoformat())

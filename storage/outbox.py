@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, update
+from sqlalchemy import JSON, Dialect, TypeDecorator, bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
@@ -30,26 +31,41 @@ class Outgoing:
     expires_at: datetime | None = None
 
 
+class _EncodedJSON(TypeDecorator[str]):
+    """A JSON column's value, already encoded: the text goes to the column as it is."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> int:
     """Add the messages whose dedupe key is new, in one statement; returns how many.
-    A fan-out to thousands is one round trip, and a retried fan-out adds nothing."""
+    A fan-out to thousands is one round trip, and a retried fan-out adds nothing. A
+    payload shared by many messages (one rendering for a whole team) is encoded once."""
     if not messages:
         return 0
     created = utcnow()
-    rows = [
-        {
-            **vars(m),  # shallow: payloads are not copied
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "created_at": created,
-        }
-        for m in messages
-    ]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    bind = session.get_bind()
+    encode = getattr(bind.dialect, "_json_serializer", None) or json.dumps
+    encoded: dict[int, str] = {}  # by id(payload), alive as long as `messages`
+    rows = []
+    for m in messages:
+        if (text := encoded.get(id(m.payload))) is None:
+            text = encoded[id(m.payload)] = encode(m.payload)
+        row = {**vars(m), "status": OutboxStatus.PENDING.value, "attempts": 0}
+        row.update(created_at=created, payload_json=text)
+        del row["payload"]
+        rows.append(row)
+    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
     table = SQLModel.metadata.tables["outbox_message"]
     statement = (
-        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+        insert(table)
+        .values(payload=bindparam("payload_json", type_=_EncodedJSON()))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
     )
     connection = await session.connection()
     # RETURNING counts what was added on every driver (asyncpg reports no rowcount).

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import anonymity
-from storage.models import OutboxMessage, Team, Workspace
+from storage.models import Membership, OutboxMessage, Person, Role, Team, Workspace
 from storage.pulse_models import (
     PulseAnswer,
     PulseComment,
@@ -45,30 +46,67 @@ async def open_round(session: AsyncSession, program_id: int) -> PulseRound | Non
     return (await session.exec(query)).first()
 
 
-async def next_round_number(session: AsyncSession, program_id: int) -> int:
-    query = select(func.max(PulseRound.number)).where(PulseRound.program_id == program_id)
-    return int((await session.exec(query)).one() or 0) + 1
+async def open_rounds_of(
+    session: AsyncSession, program_ids: Sequence[int]
+) -> dict[int, PulseRound]:
+    """`open_round` of many programs in one query: program id -> its open round."""
+    query = select(PulseRound).where(
+        col(PulseRound.program_id).in_(list(program_ids)),
+        PulseRound.status == "open",
+        PulseRound.kind != "test",
+    )
+    return {r.program_id: r for r in (await session.exec(query)).all()}
+
+
+async def next_round_numbers(session: AsyncSession, program_ids: Sequence[int]) -> dict[int, int]:
+    """The number the next round of each program gets (1 for a program without rounds)."""
+    query = (
+        select(PulseRound.program_id, func.max(PulseRound.number))
+        .where(col(PulseRound.program_id).in_(list(program_ids)))
+        .group_by(col(PulseRound.program_id))
+    )
+    found = {program_id: int(n or 0) for program_id, n in (await session.exec(query)).all()}
+    return {program_id: found.get(program_id, 0) + 1 for program_id in program_ids}
 
 
 async def create_round(
     session: AsyncSession, round_: PulseRound, invitee_ids: Sequence[int]
 ) -> PulseRound:
     """The round, its secret key (anonymous mode) and its invites, in one go."""
-    session.add(round_)
-    await session.flush()
-    assert round_.id is not None
-    if round_.privacy == ANONYMOUS:
-        session.add(PulseRoundKey(round_id=round_.id, key=anonymity.new_key()))
-    if invitee_ids:  # one statement for the whole team, however large
-        await session.exec(
-            insert(PulseInvite).values(
-                [
-                    {"round_id": round_.id, "person_id": p, "answered": False, "skipped": False}
-                    for p in invitee_ids
-                ]
-            )
-        )
+    await create_rounds(session, [(round_, invitee_ids)])
     return round_
+
+
+async def create_rounds(
+    session: AsyncSession, rounds: Sequence[tuple[PulseRound, Sequence[int]]]
+) -> None:
+    """Many rounds with their keys and invites: one statement per table, however many
+    rounds and people (the rounds get their ids)."""
+    if not rounds:
+        return
+    # Core, not the ORM: SQLite would get one INSERT per round to learn their ids.
+    table = SQLModel.metadata.tables["pulse_round"]
+    columns = [c.name for c in table.columns if c.name != "id"]
+    statement = insert(table).returning(table.c.id, table.c.program_id, table.c.number)
+    rows = [{name: getattr(round_, name) for name in columns} for round_, _ in rounds]
+    ids = {(p, n): i for i, p, n in (await session.exec(statement, params=rows)).all()}
+    for round_, _ in rounds:
+        round_.id = ids[(round_.program_id, round_.number)]
+        make_transient_to_detached(round_)
+        session.add(round_)  # persistent, as if loaded: no second INSERT
+    keys = [
+        PulseRoundKey(round_id=round_.id or 0, key=anonymity.new_key())
+        for round_, _ in rounds
+        if round_.privacy == ANONYMOUS
+    ]
+    session.add_all(keys)
+    invites = [
+        {"round_id": round_.id, "person_id": p, "answered": False, "skipped": False}
+        for round_, invitee_ids in rounds
+        for p in invitee_ids
+    ]
+    if invites:  # one executemany, paged by the driver however large
+        await session.exec(insert(SQLModel.metadata.tables["pulse_invite"]), params=invites)
 
 
 async def respondent_token(session: AsyncSession, round_: PulseRound, person_id: int) -> str | None:
@@ -249,11 +287,16 @@ async def participant(session: AsyncSession, program_id: int, person_id: int) ->
     return found
 
 
-async def paused_people(session: AsyncSession, program_id: int) -> set[int]:
-    query = select(PulseParticipant.person_id).where(
-        PulseParticipant.program_id == program_id, col(PulseParticipant.paused_at).is_not(None)
+async def paused_people(session: AsyncSession, program_ids: Sequence[int]) -> dict[int, set[int]]:
+    """program id -> the people the fatigue governor paused in it."""
+    query = select(PulseParticipant.program_id, PulseParticipant.person_id).where(
+        col(PulseParticipant.program_id).in_(list(program_ids)),
+        col(PulseParticipant.paused_at).is_not(None),
     )
-    return set((await session.exec(query)).all())
+    paused: dict[int, set[int]] = {program_id: set() for program_id in program_ids}
+    for program_id, person_id in (await session.exec(query)).all():
+        paused[program_id].add(person_id)
+    return paused
 
 
 async def prompts_since(
@@ -273,13 +316,46 @@ async def prompts_since(
     return {person_id: int(n) for person_id, n in (await session.exec(query)).all()}
 
 
-async def round_for_occurrence(
-    session: AsyncSession, program_id: int, occurrence: str
-) -> PulseRound | None:
+async def rounds_for_occurrences(
+    session: AsyncSession, occurrences: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], PulseRound]:
+    """(program id, occurrence) -> the round that occurrence opened, for those opened."""
+    if not occurrences:
+        return {}
     query = select(PulseRound).where(
-        PulseRound.program_id == program_id, PulseRound.occurrence == occurrence
+        col(PulseRound.program_id).in_(sorted({p for p, _ in occurrences})),
+        col(PulseRound.occurrence).in_(sorted({o for _, o in occurrences})),
     )
-    return (await session.exec(query)).first()
+    wanted = set(occurrences)
+    rounds = (await session.exec(query)).all()
+    return {key: r for r in rounds if (key := (r.program_id, r.occurrence or "")) in wanted}
+
+
+async def programs_with_teams(
+    session: AsyncSession, program_ids: Sequence[int]
+) -> dict[int, tuple[PulseProgram, Team, Workspace]]:
+    """Programs by id with their team and workspace, in one query."""
+    query = (
+        select(PulseProgram, Team, Workspace)
+        .join(Team, col(Team.id) == PulseProgram.team_id)
+        .join(Workspace, col(Workspace.id) == Team.workspace_id)
+        .where(col(PulseProgram.id).in_(list(program_ids)))
+    )
+    return {p.id or 0: (p, t, w) for p, t, w in (await session.exec(query)).all()}
+
+
+async def executives(session: AsyncSession, team_ids: Sequence[int]) -> dict[int, list[Person]]:
+    """team id -> its executives (as `directory.members`), for many teams in one query."""
+    query = (
+        select(Membership.team_id, Person)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .where(col(Membership.team_id).in_(list(team_ids)), Membership.role == Role.EXECUTIVE)
+        .order_by(col(Membership.team_id), col(Person.id))
+    )
+    found: dict[int, list[Person]] = {team_id: [] for team_id in team_ids}
+    for team_id, person in (await session.exec(query)).all():
+        found[team_id].append(person)
+    return found
 
 
 async def program(session: AsyncSession, program_id: int) -> PulseProgram | None:
