@@ -65,7 +65,11 @@ class Person(SQLModel, table=True):
     )
     work_start: str = Field(default="09:00", max_length=5)
     work_end: str = Field(default="18:00", max_length=5)
-    quiet_hours: str | None = Field(default="20:00-08:00", max_length=11)  # None: none at all
+    # None: no quiet hours at all. No column default: the ORM fills a None with the
+    # column's default on INSERT, which would turn "quiet: off" back on.
+    quiet_hours: str | None = Field(
+        default="20:00-08:00", max_length=11, sa_column_kwargs={"default": None}
+    )
     snoozed_until: datetime | None = _utc_column()
     leave_from: date | None = None
     leave_until: date | None = None

@@ -254,6 +254,18 @@ async def test_updates_are_reported_by_field(db: Database) -> None:
         assert (ben.work_days, ben.work_start) == ([0], "07:30")  # 7:30 is a time, not 450
 
 
+async def test_quiet_hours_off_holds_for_a_new_person(any_db: Database) -> None:
+    # "off" must reach the database as no quiet hours, not as the column's default.
+    changed = edit(BASE, 'end: "18:00"}', 'end: "18:00", quiet: off}')
+    changed = edit(changed, 'end: "16:00"', 'end: "16:00"\n      quiet: "21:00-07:00"')
+    await apply(any_db, changed)
+
+    async with any_db.session() as session:
+        quiet = {p.handle: p.quiet_hours for p in (await session.exec(select(Person))).all()}
+    assert (quiet["ana"], quiet["ben"], quiet["cora"]) == (None, "21:00-07:00", "20:00-08:00")
+    assert await apply(any_db, changed) == []
+
+
 async def test_every_change_writes_an_audit_row(db: Database) -> None:
     changes = await apply(db, BASE)
     await apply(db, edit(BASE, "name: Ana Silva", "name: Ana Sousa"), actor="admin:sam")
