@@ -66,6 +66,7 @@ class SlackStandIn:
         self.shared: list[dict[str, Any]] = []  # completed uploads: file, channel, thread
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.random_failures: dict[str, tuple[float, int]] = {}
+        self.random_posted: dict[str, float] = {}  # method -> share that posted first
         self.limits: dict[str, int] = {}  # method -> calls per minute per team
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.oauth_codes: dict[str, dict[str, Any]] = {}
@@ -110,6 +111,11 @@ class SlackStandIn:
 
     def fail_randomly(self, method: str, share: float, status: int = 500) -> None:
         self.random_failures[method] = (share, status)
+
+    def post_before_failing(self, method: str, share: float) -> None:
+        """Of the calls `fail_randomly` fails, this share took effect first (an
+        ambiguous 5xx: the message was posted, the answer says it was not)."""
+        self.random_posted[method] = share
 
     def limit(self, method: str, per_minute: int) -> None:
         self.limits[method] = per_minute
@@ -269,6 +275,10 @@ class SlackStandIn:
         if method in self.random_failures:
             share, status = self.random_failures[method]
             if self._rng.random() < share:
+                if method in self.random_posted and (
+                    self._rng.random() < self.random_posted[method]
+                ):
+                    self._handle(method, team, args)
                 return status, {"ok": False, "error": "internal_error"}, {}
         return 200, self._handle(method, team, args), {}
 
