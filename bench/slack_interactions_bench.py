@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -34,6 +35,13 @@ from storage.db import Database
 from storage.pulse_models import PulseAnswer
 from tests.slack_helpers import block_action, interactive_body, signed_headers
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
+
+
+def nearest_rank(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values: the smallest value with at least
+    `share` of them at or below it (p99 of 150 values is the 149th, not the 148th)."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
 
 # ---------------------------------------------------------------- the servers (children)
 
@@ -234,7 +242,7 @@ async def measure(
     measured = len(clicks) - concurrency
     return {
         "p50 ms": statistics.median(latencies) * 1000,
-        "p99 ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "p99 ms": nearest_rank(latencies, 0.99) * 1000,
         "per second": measured / (done - started),
         "updated per second": measured / (updated - started),
         "cpu ms per click": 1000 * cpu / measured,
