@@ -77,3 +77,42 @@ async def test_a_refused_click_among_quick_clicks_still_gets_its_notice(org: Sla
     updates = [r for r in org.standin.responses if r.get("replace_original")]
     assert len(notices) == 1  # the refused click's notice went out
     assert checked(updates[-1]) == 2
+
+
+async def test_a_burst_of_home_tab_answers_does_not_delay_a_message_click(org: SlackOrg) -> None:
+    """Home-tab answers update the DM copy with chat.update, paced at ~50 a minute; they
+    must wait on that pacer without taking the after-ack slots everyone else needs."""
+    await open_pulse(org)
+    org.channel.link.pacer.per_minute["chat.update"] = 120.0  # one every 0.5 s
+    people = ("UBEN", "UCHLOE", "UDEV")
+    clicks = [
+        block_action(user, e["action_id"], e["value"], home=True, block_id=block["block_id"])
+        for user in people
+        for block in org.standin.dm(user)[0]["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["value"].endswith(":4")
+    ]
+    items = len(clicks) // len(people)
+    burst = clicks * 12  # far more than the 64 after-ack slots
+    assert len(burst) > 64
+    acks = await asyncio.gather(*(org.post(interactive_body(click)) for click in burst))
+    assert all(response.status == 200 for response in acks)
+    button = next(e for e in buttons(org.standin.dm("UANA")[0]) if e["value"].endswith(":6"))
+    url = org.standin.response_url("ana")
+    await org.post(
+        interactive_body(
+            block_action("UANA", button["action_id"], button["value"], response_url=url)
+        )
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0  # the burst's chat.updates alone would take a minute
+    while await answers(org) < len(people) * items + 1:
+        assert loop.time() < deadline, "the message click's answer waited behind the burst"
+        await asyncio.sleep(0.05)
+    await org.settle()
+    updates = org.standin.of("chat.update")
+    assert {c.args["channel"] for c in updates} == {f"D{user}" for user in people}
+    assert len(updates) < len(burst) // 4  # newest only: states superseded while waiting
+    for user in people:
+        assert checked(org.standin.dm(user)[0]) == items  # each DM copy ends on every answer

@@ -27,17 +27,26 @@ class AfterAck:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.create_task(self._run(work, name), name=name)
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str, bounded: bool = True) -> None:
+        """Run `work` after the ack. Unbounded work takes no slot: it must mostly wait
+        (on a pacer, say) and take `slot` itself for any burst of work it does."""
+        task = asyncio.create_task(self._run(work, name, bounded), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, work: Coroutine[Any, Any, Any], name: str) -> None:
-        async with self._slots:
-            try:
+    @property
+    def slot(self) -> asyncio.Semaphore:
+        return self._slots
+
+    async def _run(self, work: Coroutine[Any, Any, Any], name: str, bounded: bool) -> None:
+        try:
+            if bounded:
+                async with self._slots:
+                    await work
+            else:
                 await work
-            except Exception:
-                log.exception("slack: %s failed after the ack", name)
+        except Exception:
+            log.exception("slack: %s failed after the ack", name)
 
     @property
     def pending(self) -> int:

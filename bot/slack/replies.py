@@ -5,7 +5,8 @@ the slash command, or a DM.
   response URLs carry no Web API rate limit, and 10,000 people answering seven items
   each would exhaust chat.update's ~50 per minute), one at a time per message and
   newest only (updates.py); from the Home tab, the person's DM copy of that message
-  is updated and the Home tab published again.
+  is updated (chat.update, queued the same way, waiting on its pacer without an
+  after-ack slot) and the Home tab published again.
 - notice: an ephemeral message where they clicked or typed; on the Home tab, a banner.
 - messages: after a slash command, ephemeral; from the Home tab, a modal while the
   click's trigger is fresh; otherwise new messages in the person's DM. A message that
@@ -139,10 +140,11 @@ class Replies:
     async def _update(self, message: Message, surface: Surface, person_id: int) -> str | None:
         """Update the message; the key of the update queue when it was queued."""
         if surface.kind == "home":
-            try:
-                await self.messenger.update_existing(person_id, surface.team, message)
-            except (TemporaryDeliveryError, PermanentDeliveryError) as error:
-                log.warning("slack: could not update the DM copy of %s: %s", message.ref, error)
+            self.updates.submit(
+                f"{surface.team}:{surface.user}:{message.ref}",  # the DM copy's own queue
+                lambda: self._update_copy(person_id, surface.team, message),
+                paced=True,  # chat.update's pacer: no after-ack slot while waiting
+            )
             return None
         if not (surface.replace and surface.response_url):
             return None
@@ -154,6 +156,13 @@ class Replies:
         key = f"{surface.team}:{surface.user}:{message.ref}"
         self.updates.submit(key, send)
         return key
+
+    async def _update_copy(self, person_id: int, team: str, message: Message) -> None:
+        """The person's DM copy of a message they answered on the Home tab."""
+        try:
+            await self.messenger.update_existing(person_id, team, message)
+        except (TemporaryDeliveryError, PermanentDeliveryError) as error:
+            log.warning("slack: could not update the DM copy of %s: %s", message.ref, error)
 
     async def notice(self, note: str, surface: Surface) -> str | None:
         """Say something to this person only; on the Home tab, returns it as a banner."""
