@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from sqlmodel import select
 
+from bot.app import Pulsecoach
 from bot.messages import (
     Button,
     Buttons,
@@ -35,10 +38,17 @@ from bot.slack.render import (
     render_message,
 )
 from handlers.admin import admin_message
+from handlers.digest_content import DigestContent
+from handlers.digest_send import DigestOptions
+from handlers.digest_view import digest_message
 from handlers.home import help_message
+from handlers.pulse_results import results_message, team_results
 from handlers.pulse_view import closed_message, paused_message, pulse_message, status_message
 from prompts.instruments import load_instruments
+from scheduler.clock import FakeClock
+from storage.models import Team
 from storage.pulse_models import PulseRound
+from tests.digest_helpers import SIX, add_round, org_with_history, send
 
 INSTRUMENTS = load_instruments()
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -254,3 +264,95 @@ def test_commitment_check_ins_and_forms_render_valid_blocks() -> None:
         View(**forms.modal(forms.Form.decode(opener["value"]), {"a": "x"})).to_dict()
     checkin_blocks = json.dumps(validate_message(checkin_message(commitment, checkin)))
     assert "&lt;before&gt; deciding &amp; listen" in checkin_blocks
+
+
+HOSTILE = "Tom & Jerry <b>bold</b> <@U123> <!channel> <!here> <https://evil.test|click me>"
+LONG = HOSTILE + " " + "x" * 4000  # longer than any Block Kit text
+
+
+def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    parts: list[dict[str, Any]] = []
+    for block in blocks:
+        parts += [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
+    return [p["text"] for p in parts if p.get("type") == "mrkdwn"]
+
+
+def validate_hostile(payload: dict[str, Any]) -> None:
+    """Said text is escaped (no mention, broadcast or link survives) and every text fits
+    its own limit: section 3000, field 2000, header 150, fallback 3000."""
+    blocks = payload["blocks"]
+    for block in blocks:
+        for field in block.get("fields", []):
+            assert len(field["text"]) <= 2000
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        for element in block.get("elements", []):
+            assert len(element.get("text", "")) <= 3000
+    texts = mrkdwn_texts(blocks)
+    assert any("&lt;!channel&gt;" in t for t in texts)  # the hostile text is shown...
+    for said in [*texts, payload["text"]]:
+        assert "<" not in said and ">" not in said, said  # ...escaped
+        assert len(said) <= 3000
+    assert any(t.endswith("…") for t in texts)  # the 4,000-character one, shortened
+
+
+async def hostile_org(tmp_path: Path, clock: FakeClock) -> tuple[Pulsecoach, dict[str, int]]:
+    """Three closed rounds, the latest with hostile comments, in a team whose name is
+    hostile too (an admin typed it)."""
+    app, ids = await org_with_history(tmp_path, clock)
+    comments = [HOSTILE, LONG, f"{HOSTILE} again", "fine & <fine>", "<!everyone> hi"]
+    closed = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    await add_round(app, ids, 3, closed, dict.fromkeys(SIX, 5), comments, invited=SIX)
+    async with app.db.session() as session:
+        team = (await session.exec(select(Team))).one()
+        team.name = "Leaders <!channel> & co"
+        session.add(team)
+    return app, ids
+
+
+async def test_results_message_validates_and_escapes_hostile_comments(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    app, _ = await hostile_org(tmp_path, clock)
+    try:
+        results = await team_results(app.services, "leadership")
+        payload = validate_message(results_message(results))
+        validate_hostile(payload)
+        rendered = json.dumps(payload, ensure_ascii=False)
+        assert "Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt; &lt;@U123&gt;" in rendered
+        assert not any(b["type"] == "image" for b in payload["blocks"])  # the SVG: left out
+        home = render_home([results_message(results)])
+        View(**home).to_dict()
+        validate_blocks(home["blocks"], 100)
+    finally:
+        await app.db.dispose()
+
+
+async def test_coach_digest_validates_and_escapes_hostile_text(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The digest as sent, and with an LLM summary that says hostile things (model
+    output is as untrusted as what people typed)."""
+    app, _ = await hostile_org(tmp_path, clock)
+    try:
+        row = await send(app, DigestOptions())
+        assert row.message is not None and row.id is not None
+        validate_message(Message.model_validate(row.message))
+        content = DigestContent.model_validate(row.content)
+        summary = content.summary.model_copy(
+            update={"themes": [HOSTILE, LONG], "risks": [HOSTILE], "focus_questions": [LONG]}
+        )
+        content = content.model_copy(update={"summary": summary, "flags": [HOSTILE]})
+        chart = "https://pulsecoach.example.com/charts/digests/1-token.png"
+        message = digest_message(content, row.id, chart)
+        payload = validate_message(message)
+        validate_hostile(payload)
+        [image] = [b for b in payload["blocks"] if b["type"] == "image"]
+        assert image["image_url"] == chart
+        header = next(b for b in payload["blocks"] if b["type"] == "header")
+        assert "Leaders <!channel> & co" in header["text"]["text"]  # plain text: not parsed
+        home = render_home([message])
+        View(**home).to_dict()
+        validate_blocks(home["blocks"], 100)
+    finally:
+        await app.db.dispose()
