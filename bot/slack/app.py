@@ -28,6 +28,7 @@ from bot.slack.home import Home
 from bot.slack.install_store import DatabaseStateStore
 from bot.slack.interactions import COMMAND, Interactions, team_of
 from bot.slack.link import SlackLink
+from bot.slack.reasons import NOT_INSTALLED, REVOKED, UNINSTALLED
 from bot.slack.replies import Replies
 from bot.slack.roster import Roster
 from bot.slack.sender import UNAUTHORISED_REASON, SlackMessenger
@@ -49,8 +50,8 @@ SCOPES = (
     "files:write",  # the digest's chart, uploaded where Slack cannot fetch it by URL
 )
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
-UNINSTALLED = "slack app uninstalled"
-REVOKED = "slack tokens revoked"
+# Addresses switched off for these come back once the app works in the workspace again.
+INSTALL_REASONS = (UNINSTALLED, REVOKED, UNAUTHORISED_REASON, NOT_INSTALLED)
 
 
 class SlackChannel:
@@ -139,9 +140,7 @@ class SlackChannel:
         team = installation.team_id or ""
         async with self.link.db.session() as session:
             await slack_store.ensure_workspace(session, team, installation.team_name or team)
-            await slack_store.reactivate_team(
-                session, team, (UNINSTALLED, REVOKED, UNAUTHORISED_REASON)
-            )
+            await slack_store.reactivate_team(session, team, INSTALL_REASONS)
         self.actors.forget()
         self.after.spawn(self.roster.sync(team), "roster sync after install")
         log.info("slack: installed in team %s", team)

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.images import ImageFile, ImageResolver
 from bot.messenger import Messenger
-from bot.slack.app import SlackChannel
+from bot.slack.app import INSTALL_REASONS, SlackChannel
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.sender import SlackMessenger
 from handlers.context import Services
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 SLACK_KEY = web.AppKey("slack_channel", SlackChannel)
 ROSTER_SECONDS = 12 * 3600
+# Until this process leads (on PostgreSQL the leader probe may take the lock later),
+# look again this often.
+LEADER_RETRY_SECONDS = 60.0
 
 
 def slack_messenger(app: Pulsecoach) -> Messenger | None:
@@ -124,30 +127,49 @@ def mount_slack(web_app: web.Application, app: Pulsecoach) -> None:
     web_app.on_cleanup.insert(0, on_cleanup)  # before the database goes away
 
 
-async def _keep_roster(app: Pulsecoach, channel: SlackChannel) -> None:
-    """Match people and refresh time zones at start and twice a day (leader only)."""
+async def _keep_roster(
+    app: Pulsecoach,
+    channel: SlackChannel,
+    every: float | None = None,
+    retry: float | None = None,
+) -> None:
+    """Match people and refresh time zones at start and twice a day, on the leader only:
+    until this process leads, look again every minute."""
     link = channel.link
+    known = False  # the single workspace passed auth.test once
     while True:
+        synced = False
         try:
-            if link.store is None and link.config.bot_token:
-                await _single_workspace(link)
+            if link.store is None and link.config.bot_token and not known:
+                known = await _single_workspace(link, channel)
             if app.lock.held:
                 async with link.db.session() as session:
                     teams = [w.external_id for w in await slack_store.slack_workspaces(session)]
                 for team in teams:
                     await channel.roster.sync(team)
                 channel.actors.forget()
+                synced = True
         except Exception:
             log.exception("slack: roster sync failed")
-        await asyncio.sleep(ROSTER_SECONDS)
+        # Read at each pass, so tests can shorten them.
+        pause = (every or ROSTER_SECONDS) if synced else (retry or LEADER_RETRY_SECONDS)
+        await asyncio.sleep(pause)
 
 
-async def _single_workspace(link: SlackLink) -> None:
-    """With SLACK_BOT_TOKEN, the workspace is the token's: make sure we know it."""
+async def _single_workspace(link: SlackLink, channel: SlackChannel) -> bool:
+    """With SLACK_BOT_TOKEN, the workspace is the token's: make sure we know it, and,
+    the token working, bring back addresses an uninstall or a refused token turned off
+    (single-workspace mode has no install callback to do it). True once done."""
     try:
         found = await link.sender.auth_test(token=link.config.bot_token)
     except SlackApiError as error:
         log.error("slack: SLACK_BOT_TOKEN refused: %s", error.response.get("error"))
-        return
+        return False
+    team = str(found["team_id"])
     async with link.db.session() as session:
-        await slack_store.ensure_workspace(session, str(found["team_id"]), str(found["team"]))
+        await slack_store.ensure_workspace(session, team, str(found["team"]))
+        back = await slack_store.reactivate_team(session, team, INSTALL_REASONS)
+    if back:
+        channel.actors.forget()
+        log.info("slack: the bot token works in team %s: %d addresses active again", team, back)
+    return True
