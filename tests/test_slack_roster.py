@@ -3,19 +3,25 @@ Slack storage queries, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 import bot.slack.link as slack_link
+import bot.slack.mount as slack_mount
 from bot.slack.actors import Actors
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.roster import DEACTIVATED, Roster
+from scheduler.clock import FakeClock
+from scheduler.leader import LeaderLock
 from storage import slack_store
 from storage.db import Database
 from storage.models import ChatAddress, Person, Workspace
+from tests.slack_helpers import slack_org
 from tests.slack_standin import BOT_TOKEN, TEAM, SlackStandIn
 
 
@@ -148,3 +154,36 @@ async def test_message_locations_mark_posts_under_way(any_db: Database) -> None:
         assert await slack_store.dm_channel(session, ids["ana"]) == "DUANA"
         await slack_store.forget_post(session, ids["ana"], "pulse:1")  # posted: kept
         assert await slack_store.message_at(session, ids["ana"], "pulse:1") is not None
+
+
+async def _zone_of(db: Database, person_id: int) -> str | None:
+    async with db.session() as session:
+        person = await session.get(Person, person_id)
+        return person.timezone if person else None
+
+
+async def test_the_server_syncs_once_it_leads_and_waits_out_a_429(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    """On PostgreSQL the leader probe may take the lock after the first roster pass:
+    the server looks again (every minute; here 50 ms) until it leads, then syncs, and a
+    429 on the way is waited out rather than leaving the person for 12 hours."""
+    leading = {"now": False}
+    monkeypatch.setattr(LeaderLock, "held", property(lambda _: leading["now"]))
+    monkeypatch.setattr(slack_mount, "LEADER_RETRY_SECONDS", 0.05)
+    async with slack_org(tmp_path, clock, monkeypatch, roster=True) as org:
+        org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
+        org.standin.fail("users.info", retry_after=1)
+        await asyncio.sleep(0.3)  # passes while another process leads
+        assert org.standin.of("users.info") == []
+        leading["now"] = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 8.0
+        while await _zone_of(org.app.db, org.ids["ana"]) != "Asia/Tokyo":
+            assert loop.time() < deadline, "no roster sync once this process led"
+            await asyncio.sleep(0.05)
+        asked = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+        assert [c.status for c in asked] == [429, 200]  # refused once, asked again
+        await asyncio.sleep(0.3)
+        again = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+        assert len(again) == 2  # having synced, the next pass is 12 hours away

@@ -24,6 +24,7 @@ from storage.models import ChatAddress, Person
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 12 * 3600
+RATE_LIMITED_TRIES = 5  # a sync pass asks again after a 429's Retry-After, this often
 DEACTIVATED = "slack: user deactivated"
 
 
@@ -83,6 +84,20 @@ class Roster:
             return await self._ask(team, "users.lookupByEmail", token, email=person.email)
         return None
 
+    async def _lookup_patiently(
+        self, team: str, token: str, person: Person, address: ChatAddress | None
+    ) -> dict[str, Any] | None:
+        """As _lookup, but a 429 waits out its Retry-After (the pacer holds the method)
+        and asks again: else that person would wait for the next pass, 12 hours on."""
+        for tries_left in range(RATE_LIMITED_TRIES - 1, -1, -1):
+            try:
+                return await self._lookup(team, token, person, address)
+            except SlackApiError as error:
+                if error.response.status_code != 429 or not tries_left:
+                    raise
+                log.info("roster: rate limited looking up %s; trying again", person.handle)
+        return None
+
     async def _apply(
         self, team: str, person: Person, address: ChatAddress | None, user: dict[str, Any]
     ) -> RosterReport:
@@ -120,7 +135,7 @@ class Roster:
             return total
         for person, address in people:
             try:
-                user = await self._lookup(team, token, person, address)
+                user = await self._lookup_patiently(team, token, person, address)
             except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
                 log.warning("roster: looking up %s failed: %s", person.handle, type(error).__name__)
                 total.unmatched += 1
