@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.middleware.request_verification.async_request_verification import (
+    AsyncRequestVerification,
+)
 from slack_bolt.oauth.async_callback_options import (
     AsyncCallbackOptions,
     AsyncFailureArgs,
     AsyncSuccessArgs,
 )
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,7 +31,7 @@ from bot.slack.background import AfterAck
 from bot.slack.dedupe import EventIds
 from bot.slack.home import Home
 from bot.slack.install_store import DatabaseStateStore
-from bot.slack.interactions import COMMAND, Interactions, team_of
+from bot.slack.interactions import COMMAND, Interactions, team_of, unreadable
 from bot.slack.link import SlackLink
 from bot.slack.reasons import NOT_INSTALLED, REVOKED, UNINSTALLED
 from bot.slack.replies import Replies
@@ -52,6 +57,30 @@ SCOPES = (
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 # Addresses switched off for these come back once the app works in the workspace again.
 INSTALL_REASONS = (UNINSTALLED, REVOKED, UNAUTHORISED_REASON, NOT_INSTALLED)
+
+
+class _Bolt(AsyncApp):
+    """bolt, but a payload its matchers cannot read (a block_actions without actions)
+    is acknowledged and ignored once its signature checks out: bolt itself would raise
+    reading it, answer 500, and Slack would send it again."""
+
+    def __init__(self, ignore: Callable[[str], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._ignore = ignore
+        self._verify = AsyncRequestVerification(options.get("signing_secret") or "")
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        why = unreadable(req.body)
+        if why is None:
+            return await super().async_dispatch(req)
+
+        async def acknowledge() -> BoltResponse:
+            self._ignore(why)
+            return BoltResponse(status=200, body="")
+
+        return await self._verify.async_process(
+            req=req, resp=BoltResponse(status=200), next=acknowledge
+        )
 
 
 class SlackChannel:
@@ -89,7 +118,7 @@ class SlackChannel:
         }
         if store is None:
             self.link.interactive.token = config.bot_token
-            return AsyncApp(**common)
+            return _Bolt(self.interactions.ignore, **common)
         authorize = AsyncInstallationStoreAuthorize(
             logger=common["logger"],
             installation_store=store,
@@ -111,7 +140,7 @@ class SlackChannel:
             state_store=DatabaseStateStore(self.link.db),
             callback_options=AsyncCallbackOptions(success=self._installed, failure=self._failed),
         )
-        return AsyncApp(**common, authorize=authorize, oauth_settings=oauth)  # type: ignore[arg-type]
+        return _Bolt(self.interactions.ignore, **common, authorize=authorize, oauth_settings=oauth)
 
     def _listen(self) -> None:
         bolt = self.bolt
@@ -124,6 +153,13 @@ class SlackChannel:
         bolt.event("app_home_opened")(self._on_home)
         bolt.event("app_uninstalled")(self._on_uninstalled)
         bolt.event("tokens_revoked")(self._on_revoked)
+        # After the real listeners (bolt runs the first that matches): the rest is
+        # acknowledged and ignored, where bolt would answer 404 and Slack retry.
+        anything = re.compile(".*")
+        bolt.view(anything)(interactions.on_ignored)
+        bolt.view_closed(anything)(interactions.on_ignored)
+        bolt.shortcut(anything)(interactions.on_ignored)
+        bolt.event(anything)(interactions.on_ignored)
 
     async def _dedupe(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None

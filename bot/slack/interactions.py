@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/pulse"
 SUBMIT_DEADLINE = 2.0  # a view submission waits this long for errors to show in the modal
+IGNORED_KINDS = 256  # kinds of ignored payload remembered (each logged once); then quiet
 
 
 class Interactions:
@@ -34,6 +35,7 @@ class Interactions:
         self.replies = replies
         self.after = after
         self._unknown_actions: set[str] = set()
+        self._ignored: set[str] = set()
 
     async def _react(self, event: ActionEvent | TextEvent) -> Reply | None:
         """The router's reply; a refusal becomes a notice."""
@@ -53,6 +55,18 @@ class Interactions:
             self._unknown_actions.add(action_id)
             log.info("slack: ignoring unknown action id %r", action_id)
         return False
+
+    async def on_ignored(self, ack: Any, body: dict[str, Any]) -> None:
+        """What pulsecoach has no use for (a closed modal, a shortcut, an event it did
+        not subscribe to, another app's modal): acknowledged, else Slack retries or
+        shows an error, and logged once per kind."""
+        await ack()
+        self.ignore(kind_of(body))
+
+    def ignore(self, kind: str) -> None:
+        if kind not in self._ignored and len(self._ignored) < IGNORED_KINDS:
+            self._ignored.add(kind)
+            log.info("slack: ignoring %s: nothing here handles it", kind)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -189,6 +203,28 @@ class Interactions:
         reply = await self._react(TextEvent(actor, str(event.get("text") or "")))
         if reply is not None:
             await self.replies.apply(reply, surface, actor.person_id)
+
+
+def unreadable(body: dict[str, Any]) -> str | None:
+    """Why bolt's matchers could not read this payload (they would raise: a 500 and
+    Slack's retries), or None. Only Slack can send it: the request is signed."""
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)):
+            return "block_actions without actions"
+    if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
+        return f"{kind} without a view"
+    return None
+
+
+def kind_of(body: dict[str, Any]) -> str:
+    """A payload's kind, for logging: its type and callback id or event type."""
+    kind = str(body.get("type") or "unknown")
+    if kind == "event_callback":
+        return f"event {(body.get('event') or {}).get('type')!s:.40}"
+    callback = body.get("callback_id") or (body.get("view") or {}).get("callback_id")
+    return f"{kind} {callback!s:.40}" if callback else kind
 
 
 def team_of(body: dict[str, Any]) -> str:
