@@ -16,11 +16,16 @@ class Delivery:
 
 
 class TemporaryDeliveryError(Exception):
-    """Try again later (rate limit, 5xx, timeout)."""
+    """Try again later (rate limit, 5xx, timeout). `retry_after`: the channel asked us
+    to wait that long; `rate_limited` (by default, when it did): the channel refused us
+    for the pace, not for the message, so the attempt does not count as a failure."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, rate_limited: bool | None = None
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.rate_limited = retry_after is not None if rate_limited is None else rate_limited
 
 
 class PermanentDeliveryError(Exception):

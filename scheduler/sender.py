@@ -179,7 +179,9 @@ class Sender:
             log.warning("outbox %s: permanent failure on %s: %s", row.id, address.channel, error)
             return None
         except TemporaryDeliveryError as error:
-            if row.attempts + 1 >= MAX_ATTEMPTS:
+            # Rate limited: the channel is fine and the message too; waiting is the cure,
+            # and the row's expiry (if any) still bounds how long it may wait.
+            if not error.rate_limited and row.attempts + 1 >= MAX_ATTEMPTS:
                 await self._final(
                     row.id, OutboxStatus.FAILED, f"gave up: {error}", address.channel, result
                 )
@@ -190,7 +192,13 @@ class Sender:
                 else backoff(row.attempts)
             )
             async with self.db.session() as session:
-                await outbox.mark_retry(session, row.id, str(error), self.clock.now() + delay)
+                await outbox.mark_retry(
+                    session,
+                    row.id,
+                    str(error),
+                    self.clock.now() + delay,
+                    count_attempt=not error.rate_limited,
+                )
             OUTBOX.labels(address.channel, "retried").inc()
             result.retried += 1
             return error.retry_after

@@ -178,15 +178,24 @@ async def mark_sent(
 
 
 async def mark_retry(
-    session: AsyncSession, message_id: int, error: str, next_attempt: datetime
+    session: AsyncSession,
+    message_id: int,
+    error: str,
+    next_attempt: datetime,
+    count_attempt: bool = True,
 ) -> None:
+    """Try again at `next_attempt`. A rate-limited try is no failed attempt
+    (`count_attempt=False`): it must not bring the message nearer to giving up."""
+    values: dict[str, Any] = {}
+    if count_attempt:
+        values["attempts"] = OutboxMessage.attempts + 1
     await _set(
         session,
         message_id,
         last_error=error[:500],
         not_before=next_attempt,
         claimed_until=None,
-        attempts=OutboxMessage.attempts + 1,
+        **values,
     )
 
 

@@ -76,7 +76,8 @@ async def test_temporary_failures_back_off_then_deliver_once(
     assert (await sender.drain()).sent == 1
     assert channel.delivered == ["m"]
     row = await _row(db)
-    assert (row.status, row.attempts, row.external_ref) == ("sent", 3, {"n": 1})
+    # The 502 and the delivery count; being rate limited is no failed attempt.
+    assert (row.status, row.attempts, row.external_ref) == ("sent", 2, {"n": 1})
 
 
 async def test_permanent_failure_deactivates_the_address_and_keeps_the_record(
@@ -103,3 +104,16 @@ async def test_gives_up_after_max_attempts_and_says_so(db: Database, clock: Fake
         clock.advance(timedelta(hours=1))
     row = await _row(db)
     assert row.status == "failed" and row.last_error == "gave up: timeout"
+
+
+async def test_rate_limits_never_use_up_the_attempts(db: Database, clock: FakeClock) -> None:
+    await _one_message(db, clock)
+    limited = [TemporaryDeliveryError("429", retry_after=5) for _ in range(MAX_ATTEMPTS + 2)]
+    channel = ScriptedChannel(TemporaryDeliveryError("502"), *limited)
+    sender = Sender(db, clock, {"local": channel})
+    for _ in range(len(channel.outcomes) + 1):
+        await sender.drain()
+        clock.advance(timedelta(minutes=1))
+    row = await _row(db)
+    assert channel.delivered == ["m"] and channel.outcomes == []
+    assert (row.status, row.attempts) == ("sent", 2)  # the 502 and the delivery

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+import scheduler.sender as sender_module
 from bot.messages import notice
 from bot.messenger import PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack.link import SlackLink
@@ -77,6 +78,18 @@ async def test_429_is_honoured_with_retry_after(org: SlackOrg) -> None:
     assert len(org.standin.of("chat.postMessage", ok=False)) == 1
     [retry] = [r for r in await outbox(org) if r.status == "pending" and r.kind == "pulse"]
     assert retry.not_before == org.clock.now() + timedelta(seconds=1)
+    await drain_until_done(org)
+    assert invites_per_user(org) == Counter(dict.fromkeys(EXECUTIVES.values(), 1))
+
+
+async def test_a_429_is_no_failed_attempt(org: SlackOrg, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sender_module, "MAX_ATTEMPTS", 1)  # any counted failure gives up
+    org.standin.fail("chat.postMessage", retry_after=1, error="ratelimited")
+    await open_round(org.app.services, "leadership")
+    result = await org.app.sender.drain()
+    assert (result.retried, result.failed, result.sent) == (1, 0, 3)
+    [waiting] = [r for r in await outbox(org) if r.status == "pending" and r.kind == "pulse"]
+    assert waiting.attempts == 0 and waiting.last_error == "slack chat.postMessage: ratelimited"
     await drain_until_done(org)
     assert invites_per_user(org) == Counter(dict.fromkeys(EXECUTIVES.values(), 1))
 
