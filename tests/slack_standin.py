@@ -74,6 +74,8 @@ class SlackStandIn:
         self.token_lifetime = 43200
         self.delay = 0.0
         self.respond_delay = 0.0  # seconds a response_url takes to answer
+        # method -> how many answers to cut off mid-JSON (after the call took effect)
+        self.unreadable: dict[str, int] = defaultdict(int)
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_replies: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
@@ -242,12 +244,20 @@ class SlackStandIn:
         )
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.unreadable[method] > 0:
+            self.unreadable[method] -= 1
+            return web.Response(text='{"ok": tr', status=status, content_type="application/json")
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(
         self, method: str, team: str | None, token: str | None, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "oauth.v2.access":
+            if self.faults[method]:  # one call each; fails before any code or token is used
+                fault = self.faults[method].popleft()
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                status = 429 if fault.retry_after else fault.status
+                return status, {"ok": False, "error": fault.error or "internal_error"}, headers
             return 200, self._oauth(args), {}
         if method == "apps.connections.open" and (token or "").startswith("xapp-"):
             return 200, {"ok": True, "url": self.url.replace("http", "ws") + "/socket"}, {}

@@ -104,6 +104,19 @@ async def test_5xx_is_retried_and_looked_for_before_posting_again(org: SlackOrg)
     assert all(r.status == "sent" for r in await outbox(org) if r.kind == "pulse")
 
 
+async def test_an_unreadable_answer_is_retried_not_a_failed_drain(org: SlackOrg) -> None:
+    org.standin.unreadable["chat.postMessage"] = 1  # posted, then the JSON was cut off
+    await open_round(org.app.services, "leadership")
+    result = await org.app.sender.drain()
+    assert (result.retried, result.failed, result.sent) == (1, 0, 3)
+    [waiting] = [r for r in await outbox(org) if r.status == "pending" and r.kind == "pulse"]
+    assert waiting.last_error == "slack chat.postMessage: unreadable_response"
+    await drain_until_done(org)
+    # The post had gone through: the retry found it in the DM instead of posting again.
+    assert invites_per_user(org) == Counter(dict.fromkeys(EXECUTIVES.values(), 1))
+    assert len(org.standin.of("conversations.history")) == 1
+
+
 async def test_timeout_after_the_post_does_not_double_it(org: SlackOrg) -> None:
     slack = messenger(org)
     short = SlackLink(dataclasses.replace(slack.link.config, timeout=1), org.app.db)

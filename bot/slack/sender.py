@@ -27,6 +27,7 @@ from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryErr
 from bot.slack import files
 from bot.slack.link import SlackLink
 from bot.slack.render import render_message
+from bot.slack.responses import UNREADABLE, slack_error_code, slack_status
 from storage import directory, slack_store
 
 log = logging.getLogger(__name__)
@@ -303,18 +304,22 @@ class SlackMessenger:
 
     @staticmethod
     def _code(error: SlackApiError) -> str:
-        return str(error.response.get("error") or f"http {error.response.status_code}")
+        return slack_error_code(error)
 
     def _ratelimited(self, team: str, method: str, error: SlackApiError) -> float | None:
         """A 429: hold this method in this workspace for Retry-After seconds."""
-        if error.response.status_code != 429 and self._code(error) != "ratelimited":
+        if slack_status(error) != 429 and self._code(error) != "ratelimited":
             return None
-        retry_after = float(error.response.headers.get("Retry-After", 1) or 1)
+        headers = getattr(error.response, "headers", None) or {}
+        try:
+            retry_after = float(headers.get("Retry-After", 1) or 1)
+        except ValueError:  # an HTTP date, or garbage: wait the least
+            retry_after = 1.0
         self.link.pacer.hold(team, method, retry_after)
         return retry_after
 
     def _classify(self, team: str, method: str, error: SlackApiError) -> Exception:
-        status = error.response.status_code
+        status = slack_status(error)
         code = self._code(error)
         reason = f"slack {method}: {code}"
         if (retry_after := self._ratelimited(team, method, error)) is not None:
@@ -328,7 +333,8 @@ class SlackMessenger:
             return _BadPayload(reason)
         if code in ("message_not_found", "cant_update_message"):
             return _NoSuchMessage(reason)
-        if status >= 500 or code in UNCERTAIN:
+        # An unreadable answer (a proxy's page, a cut-off body) says nothing of the call.
+        if status >= 500 or code in UNCERTAIN or code == UNREADABLE:
             return _Uncertain(reason)
         return TemporaryDeliveryError(reason)
 
