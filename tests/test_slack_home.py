@@ -194,3 +194,49 @@ async def test_the_home_view_is_neutral_and_answers_the_home_command(org: SlackO
     assert refs[0] == "home" and any(r.startswith("pulse:") for r in refs)
     admin = await org.app.router.on_text(TextEvent(Actor(org.ids["adam"], 1, "local"), "home"))
     assert any(m.ref == "home:admin:leadership" for m in admin.messages)
+
+
+async def test_home_for_a_coach_shows_the_next_session_and_the_latest_digest(
+    org: SlackOrg,
+) -> None:
+    [added] = await slash(org, "UCORA", "session add leadership 2026-11-26 15:00")
+    assert "Session added" in added["text"]
+    before = text_of(await open_home(org, "UCORA", "EvC1"))
+    assert "Next session: Thu 26 Nov 15:00 (Europe/Berlin)" in before
+    assert "Latest digest" not in before
+    await closed_round_with_answers(org)
+    [sent] = await slash(org, "UCORA", "digest leadership")
+    assert "on its way" in sent["text"]
+    coach = text_of(await open_home(org, "UCORA", "EvC2"))
+    assert "Coaching: Leadership team" in coach and "Latest digest: #1," in coach
+    assert "Next session: Thu 26 Nov 15:00" in coach
+
+
+async def test_home_for_an_executive_shows_commitments_and_results_the_team_may_see(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    behaviour = "ask for dissent before every decision"
+    async with slack_org(tmp_path, clock, monkeypatch, team_sees=True) as org:
+        await closed_round_with_answers(org)
+        [saved] = await slash(org, "UANA", f'commit "{behaviour}" until 2027-02-26')
+        assert "saved" in saved["text"]
+        ana = text_of(await open_home(org, "UANA", "EvE1"))
+        assert "Latest results: Leadership team" in ana and "home.results" in ana
+        assert behaviour in ana
+        ben = text_of(await open_home(org, "UBEN", "EvE2"))
+        assert "Latest results: Leadership team" in ben and behaviour not in ben
+
+
+async def test_opening_home_refreshes_the_time_zone_from_slack_twice_a_day_at_most(
+    org: SlackOrg,
+) -> None:
+    from storage.models import Person
+
+    org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
+    await open_home(org, "UANA", "EvZ1")
+    async with org.app.db.session() as session:
+        ana = await session.get(Person, org.ids["ana"])
+    assert ana is not None and ana.timezone == "Asia/Tokyo"
+    await open_home(org, "UANA", "EvZ2")
+    asked = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+    assert len(asked) == 1  # the second opening did not ask again
