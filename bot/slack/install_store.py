@@ -140,11 +140,13 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             row = await slack_store.find_bot(session, self.client_id, _key(enterprise_id), team)
         return self._remember(key, self._bot(row) if row else None)
 
-    async def bot_for_team(self, team_id: str) -> Bot | None:
-        """The bot of a workspace, for sending outside a Slack request."""
+    async def bot_for_team(self, team_id: str, fresh: bool = False) -> Bot | None:
+        """The bot of a workspace, for sending outside a Slack request. `fresh` reads
+        the database, not the cache: before a token refresh, another process may have
+        used up the refresh token we remember."""
         key = ("team-bot", team_id)
         hit, value = self._cached(key)
-        if hit:
+        if hit and not fresh:
             return value
         async with self.db.session() as session:
             row = await slack_store.bot_for_team(session, self.client_id, team_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -22,6 +23,7 @@ from bot.settings import SLACK_POSTS_PER_MINUTE, Settings
 from bot.slack.crypto import Sealer
 from bot.slack.install_store import DatabaseInstallationStore
 from bot.slack.pacing import Pacer
+from bot.slack.responses import slack_error_code
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,32 @@ POSTS_PER_MINUTE = SLACK_POSTS_PER_MINUTE  # chat.postMessage per workspace
 HEADROOM = 0.99  # pace a little under the limit: arrival jitter must not cross it
 TIER_3 = 50.0  # chat.update, users.lookupByEmail
 TIER_4 = 100.0  # users.info, files.getUploadURLExternal, files.completeUploadExternal
+# oauth.v2.access's definitive "no" to a token refresh: asking again cannot help, the
+# workspace must reinstall (or the app's credentials be fixed). Anything else (5xx,
+# 429, an unreadable answer, a timeout) is Slack's passing trouble.
+REFRESH_REFUSED = frozenset(
+    {
+        "invalid_refresh_token",
+        "invalid_grant_type",
+        "invalid_client",
+        "invalid_client_id",
+        "bad_client_secret",
+        "token_revoked",
+        "token_expired",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "no_permission",
+        "team_access_not_granted",
+        "org_login_required",
+        "ekm_access_denied",
+    }
+)
+
+
+def refresh_refused(error: SlackApiError) -> bool:
+    """A token refresh Slack refused for good (see REFRESH_REFUSED)."""
+    return slack_error_code(error) in REFRESH_REFUSED
 
 
 @dataclass(frozen=True)
@@ -162,7 +190,9 @@ class SlackLink:
             return bot.bot_token if bot else None
         lock = self._rotation_locks.setdefault(team_id, asyncio.Lock())
         async with lock:  # one refresh at a time: a refresh token is good for one use
-            bot = await self.store.bot_for_team(team_id)
+            # From the database: an earlier holder of the lock (or another process) may
+            # have refreshed already, and the cached refresh token is then used up.
+            bot = await self.store.bot_for_team(team_id, fresh=True)
             if bot is None:
                 return None
             rotator = AsyncTokenRotator(
@@ -170,7 +200,21 @@ class SlackLink:
                 client_secret=self.config.client_secret or "",
                 client=self.sender,
             )
-            fresh = await rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=120)
+            try:
+                fresh = await rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=120
+                )
+            except SlackTokenRotationError as error:
+                # Refused because another process used this refresh token first? Then
+                # its new token is in the database by now (it saves as soon as it has it).
+                stored = await self.store.bot_for_team(team_id, fresh=True)
+                if (
+                    refresh_refused(error.api_error)
+                    and stored is not None
+                    and stored.bot_refresh_token != bot.bot_refresh_token
+                ):
+                    return str(stored.bot_token)
+                raise
             if fresh is not None:
                 await self.store.async_save_bot(fresh)
                 log.info("rotated the bot token of Slack team %s", team_id)

@@ -25,7 +25,7 @@ from bot.images import ImageResolver
 from bot.messages import Message
 from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import files
-from bot.slack.link import SlackLink
+from bot.slack.link import SlackLink, refresh_refused
 from bot.slack.render import render_message
 from bot.slack.responses import UNREADABLE, slack_error_code, slack_status
 from storage import directory, slack_store
@@ -62,6 +62,15 @@ BAD_PAYLOAD = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "inval
 # Slack's own trouble; the post may or may not have happened.
 UNCERTAIN = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 UNAUTHORISED_REASON = "slack: workspace token refused"
+
+
+def _retry_after(error: SlackApiError) -> float:
+    """A 429's Retry-After in seconds; 1 when it gave none we can read."""
+    headers = getattr(error.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", 1) or 1)
+    except ValueError:  # an HTTP date, or garbage: wait the least
+        return 1.0
 
 
 class _Uncertain(Exception):
@@ -130,9 +139,20 @@ class SlackMessenger:
     async def _token(self, team: str) -> str:
         try:
             token = await self.link.bot_token(team)
-        except (SlackApiError, SlackTokenRotationError):  # a refused token refresh
-            log.warning("refreshing the bot token of Slack team %s failed", team)
-            raise PermanentDeliveryError(UNAUTHORISED_REASON) from None
+        except (SlackApiError, SlackTokenRotationError) as error:
+            api_error = error.api_error if isinstance(error, SlackTokenRotationError) else error
+            code = slack_error_code(api_error)
+            if refresh_refused(api_error):  # for good: every address waits for a reinstall
+                log.warning("Slack refused to refresh the bot token of team %s: %s", team, code)
+                raise PermanentDeliveryError(UNAUTHORISED_REASON) from None
+            # Slack's passing trouble (5xx, 429, a cut-off answer): the token is still
+            # good for the next try, and a 429 is a pace, not a failed attempt.
+            retry_after = None
+            if slack_status(api_error) == 429 or code == "ratelimited":
+                retry_after = _retry_after(api_error)
+            raise TemporaryDeliveryError(
+                f"slack token refresh: {code}", retry_after=retry_after
+            ) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TemporaryDeliveryError(f"slack token refresh: {type(error).__name__}") from None
         if not token:
@@ -310,11 +330,7 @@ class SlackMessenger:
         """A 429: hold this method in this workspace for Retry-After seconds."""
         if slack_status(error) != 429 and self._code(error) != "ratelimited":
             return None
-        headers = getattr(error.response, "headers", None) or {}
-        try:
-            retry_after = float(headers.get("Retry-After", 1) or 1)
-        except ValueError:  # an HTTP date, or garbage: wait the least
-            retry_after = 1.0
+        retry_after = _retry_after(error)
         self.link.pacer.hold(team, method, retry_after)
         return retry_after
 
