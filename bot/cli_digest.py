@@ -36,12 +36,12 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
                 app.services,
                 args.team,
                 reason="on_demand",
-                occasion=demand_occasion(app.clock.now()),
+                occasion=await demand_occasion(app.services, args.team),
                 options=options,
             )
         for s in sent:
             summary = "LLM summary" if s.source == "llm" else f"fallback summary ({s.reason})"
-            state = "queued" if s.created else "already sent this hour"
+            state = "queued" if s.created else "already sent (this hour, no new round)"
             print(f"digest #{s.digest_id} to {s.coach}: {state}, {summary}")
         print("the running server's sender delivers queued messages")
         return 0
@@ -51,7 +51,13 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _show(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.digest_build import build_team_part, follow_lines
-    from handlers.digest_send import DigestOptions, finish, llm_summary, summary_request
+    from handlers.digest_send import (
+        DigestOptions,
+        fallback_meta,
+        finish,
+        llm_summary,
+        summary_request,
+    )
     from handlers.digest_view import digest_message
     from handlers.digests import digest_options
     from handlers.fallback_summary import fallback_summary
@@ -71,7 +77,7 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
             }
         else:
             output = fallback_summary(summary_request(part))
-            meta = {"source": "fallback", "reason": why}
+            meta = fallback_meta(options.summarizer, why)
         # Commitments as the team's first coach sees them (the preview stores nothing).
         coach = part.coaches[0] if part.coaches else None
         since = part.content.period_start

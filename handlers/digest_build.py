@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Refused
 from handlers import digest_period, follow_through
@@ -31,17 +32,20 @@ from handlers.digest_content import (
     SummaryPart,
     figures,
 )
-from handlers.pulse_results import RoundResult, TeamResults, program_results
-from handlers.pulse_rounds import _team_and_program
-from handlers.scoring import DROP_ALERT_POINTS
+from handlers.pulse_results import RoundResult, TeamResults
+from handlers.pulse_rounds import _team_and_program, instrument_for
+from handlers.scoring import DROP_ALERT_POINTS, Response, summarize
 from handlers.summarizer import redact
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage import commitments as storage_commitments
-from storage import digests
+from storage import digests, pulse
 from storage.commitment_models import Commitment, CommitmentCheckIn
 from storage.models import Person, Role, Team
+from storage.pulse_models import PulseProgram
 
+# The chart shows at most this many rounds; the period's figures (response rate,
+# comments, baseline) count every round since the last session, however many.
 TREND_ROUNDS = 16
 UNANSWERED_STREAK = 2
 
@@ -72,10 +76,11 @@ def _change(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else b - a
 
 
-def _names(people: list[Person]) -> list[str]:
+def _names(people: list[tuple[str, str]]) -> list[str]:
+    """Every way the workspace's people may be named: full names, their parts, handles."""
     names: set[str] = set()
-    for person in people:
-        names |= {person.name, person.handle, *person.name.split()}
+    for name, handle in people:
+        names |= {name, handle, *name.split(), *handle.replace(".", " ").split()}
     return sorted(n for n in names if len(n) >= 3)
 
 
@@ -162,7 +167,8 @@ def _flags(
 class _Loaded:
     team: Team
     people: list[tuple[Person, str]]
-    results: TeamResults
+    names: list[str]  # everyone's in the workspace
+    results: TeamResults  # every round of the period and TREND_ROUNDS before it
     start: datetime | None  # the previous session, if any
     period_start: datetime
     unanswered: tuple[int, int]
@@ -170,10 +176,44 @@ class _Loaded:
     commitments: list[tuple[Commitment, str | None, list[CommitmentCheckIn]]]
 
 
+async def _results(
+    services: Services,
+    session: AsyncSession,
+    team: Team,
+    program: PulseProgram,
+    since: datetime,
+) -> TeamResults:
+    """As `pulse_results.program_results`, but with every round closed since `since`
+    (however many) and the TREND_ROUNDS before it: three queries."""
+    assert team.id is not None and program.id is not None
+    rounds = await digests.digest_rounds(session, team.id, program.id, since, TREND_ROUNDS)
+    ids = [r.id or 0 for r, _ in rounds]
+    answers = await pulse.responses(session, ids)
+    texts = await pulse.comments(session, ids)
+    instrument = instrument_for(services, program)
+    results = []
+    for round_, invited in rounds:
+        rid = round_.id or 0
+        summary = summarize(
+            instrument,
+            [Response(respondent, item, score) for respondent, item, score in answers[rid]],
+            invited=max(invited, len({a[0] for a in answers[rid]})),
+            threshold=round_.min_respondents,
+        )
+        if summary.respondents >= round_.min_comments:
+            results.append(RoundResult(round_, summary, texts[rid], None))
+        else:
+            reason = f"{summary.respondents} respondents; comments show from {round_.min_comments}"
+            results.append(RoundResult(round_, summary, None, reason))
+    return TeamResults(team.key, team.name, instrument, results)
+
+
 async def _load(services: Services, team_key: str, at: datetime, commitments: bool) -> _Loaded:
     """Everything a digest is built from, in at most ten queries however long the
-    history: the team (with its workspace, program, plan and unanswered counts), people,
-    sessions, pulse rounds with their answers and comments, the contract checks closed in
+    history: the team (with its workspace, program, plan and unanswered counts), its
+    people with the names of everyone in the workspace, sessions, the pulse rounds of
+    the period (and the chart's before it) with their answers and comments, the
+    contract checks closed in
     the period with theirs and, with `commitments`, the team's commitments with their
     check-ins. The reads run one after another in one session: that measured faster than
     concurrent sessions (`python -m bench.digest_bench`)."""
@@ -185,20 +225,31 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
         assert team.id is not None
         if program is None:  # refused, saying what to do
             _, program = await _team_and_program(session, team_key, None)
-        people = await digests.people_of(session, team.id)
+        assert subject.workspace.id is not None
+        people, everyone = await digests.people_and_names(session, team.id, subject.workspace.id)
         times = await digest_period.planned_times(
             session, subject.plan, team, subject.workspace, at
         )
-        results = await program_results(services, session, team, program, TREND_ROUNDS)
         start = times.previous(before=at)
         period_start = start or at - timedelta(days=digest_period.LOOKBACK_DAYS)
+        results = await _results(services, session, team, program, period_start)
         report = await follow_through.contract_report(services, team.id, period_start, session)
         rows = (
             await storage_commitments.followed(session, team.id, period_start)
             if commitments
             else []
         )
-    return _Loaded(team, people, results, start, period_start, subject.unanswered, report, rows)
+    return _Loaded(
+        team,
+        people,
+        _names(everyone),
+        results,
+        start,
+        period_start,
+        subject.unanswered,
+        report,
+        rows,
+    )
 
 
 async def build_team_part(
@@ -227,7 +278,7 @@ async def build_team_part(
         stale = text(
             "digest.stale", number=results.latest.round.number, closed=f"{closed_at:%d %b %Y}"
         )
-    names = _names([p for p, _ in people])
+    names = loaded.names
     contracts, contract_comments, contract_withheld = _contracts(loaded.contracts)
     follows = [
         _follow_lines(
@@ -247,9 +298,14 @@ async def build_team_part(
     ]
     withheld += [f"Contract norm “{c.norm}”: {c.withheld}." for c in contracts if c.withheld]
     withheld += contract_withheld
-    first_in_period = next((i for i, (_, t) in enumerate(closed) if t >= period_start), None)
-    series = {"Score": results.trend} | {
-        STAGE_LABELS[s]: results.stage_trend(s) for s in results.instrument.stages
+    # The chart keeps its cap; the figures above counted the whole period.
+    charted = TeamResults(
+        results.team_key, results.team_name, results.instrument, results.rounds[-TREND_ROUNDS:]
+    )
+    shown = closed[-TREND_ROUNDS:]
+    first_in_period = next((i for i, (_, t) in enumerate(shown) if t >= period_start), None)
+    series = {"Score": charted.trend} | {
+        STAGE_LABELS[s]: charted.stage_trend(s) for s in charted.instrument.stages
     }
     content = DigestContent(
         team_key=team.key,
@@ -264,7 +320,7 @@ async def build_team_part(
         stages=stages,
         respondents=sum(r.summary.respondents for r in period),
         invited=sum(r.summary.invited for r in period),
-        trend_labels=[f"{t:%d %b}" for _, t in closed],
+        trend_labels=[f"{t:%d %b}" for _, t in shown],
         trend=series,
         period_index=first_in_period,
         stale=stale,
@@ -275,9 +331,16 @@ async def build_team_part(
         summary=SummaryPart(themes=[], risks=[], focus_questions=[], source="fallback"),
     )
     stage_scores = {s.key: s.score for s in stages if s.score is not None}
+    # Norm texts are free text too: the model sees them with names and links redacted.
+    for_model = content.model_copy(
+        update={
+            "contracts": [c.model_copy(update={"norm": redact(c.norm, names)}) for c in contracts],
+            "flags": [redact(f, names) for f in flags],
+        }
+    )
     return TeamPart(
         content=content,
-        request=figures(content),
+        request=figures(for_model),
         comments=comments,
         stage_scores=stage_scores,
         coaches=[p.id or 0 for p, role in people if role == Role.COACH],

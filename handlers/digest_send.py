@@ -1,10 +1,10 @@
 """Building, storing and delivering digests: once per coach and occasion.
 
-An occasion names why a digest is sent (`session:<utc>`, `weekly:<date>`,
-`demand:<hour>`). The digest row (unique per coach and occasion) and its outbox message
-(dedupe key `digest:<occasion>:<coach>`) are written in one transaction, so sending the
-same occasion twice — a dispatcher retry, a double click, the CLI run twice — builds
-nothing new and delivers one copy.
+An occasion names why a digest is sent (`session:<utc>`, `weekly:<utc>`,
+`demand:<utc hour>:r<latest closed round id>`). The digest row (unique per coach and
+occasion) and its outbox message (dedupe key `digest:<occasion>:<coach>`) are written
+in one transaction, so sending the same occasion twice — a dispatcher retry, a double
+click, the CLI run twice — builds nothing new and delivers one copy.
 
 The summary never blocks delivery: with no LLM configured, or when it fails, times out
 or answers something unusable, the deterministic fallback is used and the digest says so.
@@ -68,6 +68,7 @@ def summary_request(part: TeamPart, missed: int = 0) -> SummaryRequest:
         comments=part.comments,
         stage_scores=part.stage_scores,
         missed_commitments=missed,
+        names=tuple(part.names),
     )
 
 
@@ -89,6 +90,16 @@ async def llm_summary(
     if cleaned is None:
         return None, "the language model's answer had too few usable focus questions"
     return cleaned, None
+
+
+def fallback_meta(summarizer: Summarizer | None, why: str | None) -> dict[str, Any]:
+    """The fallback's summary metadata: why, and which model and prompt version were
+    tried (kept in the stored content, so an admin sees what failed; the `model` and
+    `prompt_version` columns stay for summaries a model wrote)."""
+    meta: dict[str, Any] = {"source": "fallback", "reason": why}
+    if summarizer is not None:
+        meta |= {"model": summarizer.model, "prompt_version": summarizer.prompt_version}
+    return meta
 
 
 def finish(
@@ -167,7 +178,7 @@ async def send_digest(
             }
         else:
             summary = fallback_summary(summary_request(part, sum(f.missed for f in follow)))
-            meta = {"source": "fallback", "reason": why}
+            meta = fallback_meta(options.summarizer, why)
         content = finish(part, follow, summary, meta)
         row = await _store_and_enqueue(services, team.id, coach.id or 0, occasion, content, options)
         sent.append(Sent(row.id or 0, coach.handle, True, row.summary_source, row.fallback_reason))
@@ -200,8 +211,9 @@ async def _store_and_enqueue(
                 session_at=content.session_at,
                 summary_source=summary.source,
                 fallback_reason=(summary.reason or "")[:300] or None,
-                prompt_version=summary.prompt_version,
-                model=summary.model,
+                # A fallback's content names the model tried; the columns say who wrote it.
+                prompt_version=summary.prompt_version if summary.source == "llm" else None,
+                model=summary.model if summary.source == "llm" else None,
                 content=content.model_dump(mode="json"),
                 chart_token=secrets.token_hex(16),
                 outbox_key=f"digest:{occasion}:{coach_id}"[:200],

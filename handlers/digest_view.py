@@ -78,7 +78,12 @@ def _source(content: DigestContent) -> str:
     s = content.summary
     if s.source == "llm":
         return text("digest.summary.llm", model=s.model, prompt=s.prompt_version)
-    return text("digest.summary.fallback", reason=s.reason or "no language model configured")
+    reason = s.reason or "no language model configured"
+    if s.model:  # a model was tried and failed
+        return text(
+            "digest.summary.fallback.tried", reason=reason, model=s.model, prompt=s.prompt_version
+        )
+    return text("digest.summary.fallback", reason=reason)
 
 
 def _bullets(lines: Sequence[str]) -> str:

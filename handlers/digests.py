@@ -35,9 +35,14 @@ async def digest_options(settings: Settings | None = None) -> AsyncIterator[Dige
             await summarizer.aclose()
 
 
-def demand_occasion(now: datetime) -> str:
-    """On-demand digests: one per coach and hour, so a double click sends one."""
-    return f"demand:{now:%Y-%m-%dT%H}"
+async def demand_occasion(services: Services, team_key: str) -> str:
+    """On-demand digests: one per coach, hour and latest closed pulse round, so a double
+    click sends one, and a round closed since the last one gives a new digest."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        team = await directory.team_by_key(session, team_key)
+        latest = await digests.latest_closed_round(session, team.id) if team and team.id else None
+    return f"demand:{now:%Y-%m-%dT%H}:r{latest or 0}"
 
 
 async def coached_team(services: Services, person_id: int, team_key: str | None) -> Team:
@@ -56,7 +61,7 @@ async def coached_team(services: Services, person_id: int, team_key: str | None)
 
 async def request_digest(services: Services, person_id: int, team_key: str | None) -> Reply:
     team = await coached_team(services, person_id, team_key)
-    occasion = demand_occasion(services.clock.now())
+    occasion = await demand_occasion(services, team.key)
     async with digest_options() as options:
         sent = await send_digest(
             services,

@@ -5,13 +5,17 @@ Themes come from plain text analysis of the comments: each comment is matched ag
 a small lexicon of coaching topics (stems, so "decide", "decision" and "decided" count
 once); topics mentioned in at least two comments become themes, the most frequent
 first. With too few topic hits, the most frequent content words across comments are
-used instead. Focus questions come from the weakest Clark stages.
+used instead — never a name: a word counts only when it is a topic word, or is written
+in lower case somewhere and never capitalised mid-sentence (a proper noun, likely a
+person), and is none of the workspace's names. Focus questions come from the weakest
+Clark stages.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from handlers.summarizer import SummaryOutput, SummaryRequest
 from prompts.instruments import STAGE_LABELS
@@ -59,15 +63,40 @@ def _topic_counts(comments: list[str]) -> Counter[str]:
     return counts
 
 
-def _word_counts(comments: list[str]) -> Counter[str]:
+_SENTENCE_END = tuple(".!?…:;\"“”'‘’([-–—•*")
+_TOPIC_STEMS = tuple(stem for stems in TOPICS.values() for stem in stems if " " not in stem)
+
+
+def _key(word: str) -> str:
+    return word.lower().replace("’", "'").removesuffix("'s")
+
+
+def _word_counts(comments: list[str], names: Iterable[str] = ()) -> Counter[str]:
+    """Content words by the number of comments using them, proper nouns and names left out."""
+    banned = {_key(part) for name in names for part in name.split()}
     counts: Counter[str] = Counter()
+    lower: set[str] = set()  # written in lower case somewhere
+    proper: set[str] = set()  # capitalised mid-sentence somewhere
     for comment in comments:
-        words = {w.lower().replace("’", "'") for w in _WORD.findall(comment)}
-        counts.update(w for w in words if w not in _STOPWORDS)
+        words: set[str] = set()
+        for match in _WORD.finditer(comment):
+            word, key = match.group(), _key(match.group())
+            before = comment[: match.start()].rstrip()
+            if word.islower():
+                lower.add(key)
+            elif before and not before.endswith(_SENTENCE_END):
+                proper.add(key)
+            words.add(key)
+        counts.update(w for w in words if w not in _STOPWORDS and w not in banned)
+    for word in list(counts):
+        if word.startswith(_TOPIC_STEMS):
+            continue
+        if word in proper or word not in lower:
+            del counts[word]
     return counts
 
 
-def themes(comments: list[str]) -> list[str]:
+def themes(comments: list[str], names: Iterable[str] = ()) -> list[str]:
     """Themes mentioned in at least two comments, with how many mention each."""
     if not comments:
         return []
@@ -79,7 +108,9 @@ def themes(comments: list[str]) -> list[str]:
     if len(found) < 2:
         words = [
             f"“{word}” (in {n} comments)"
-            for word, n in sorted(_word_counts(comments).items(), key=lambda kv: (-kv[1], kv[0]))
+            for word, n in sorted(
+                _word_counts(comments, names).items(), key=lambda kv: (-kv[1], kv[0])
+            )
             if n >= MIN_MENTIONS
         ]
         found += [f"Recurring words: {', '.join(words[:4])}"] if words else []
@@ -121,7 +152,7 @@ def risks(stage_scores: dict[str, float], missed_commitments: int) -> list[str]:
 
 def fallback_summary(request: SummaryRequest) -> SummaryOutput:
     return SummaryOutput(
-        themes=themes(request.comments),
+        themes=themes(request.comments, request.names),
         risks=risks(request.stage_scores, request.missed_commitments),
         focus_questions=focus_questions(request.stage_scores, request.missed_commitments),
     )

@@ -9,8 +9,12 @@ mentions, markup and people's names removed) before a coach sees it.
 Retries: the openai client's own retries are off (`max_retries=0`) and one tenacity
 policy decides instead — timeouts, connection errors, 429 (waiting as long as
 Retry-After says) and 5xx are retried, a bounded number of attempts within a bounded
-total time. Anything else, or an answer that does not parse, is a `SummaryFailed`,
-and the digest falls back to the deterministic summary.
+total time (20 s by default). A Retry-After longer than the wait cap or than the time
+left stops at once ("rate limited"). Anything else, or an answer that does not parse,
+is a `SummaryFailed`, and the digest falls back to the deterministic summary. When the
+model gave no answer at all (timeouts, unreachable, 5xx or 429 after the retries), a
+circuit breaker skips it for a cool-down (5 minutes), so teams due together each fall
+back at once instead of each waiting out the bound.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +40,7 @@ from tenacity import (
     stop_after_attempt,
     stop_after_delay,
 )
+from tenacity.stop import stop_base
 
 from bot.settings import Settings
 from prompts.templates import PromptTemplate, load_template
@@ -68,6 +74,9 @@ class SummaryRequest:
     comments: list[str] = field(default_factory=list)
     stage_scores: dict[str, float] = field(default_factory=dict)  # visible stages, 0–100
     missed_commitments: int = 0
+    # Everyone's names in the workspace: never shown, never sent to the model; the
+    # fallback leaves them out of its recurring words.
+    names: tuple[str, ...] = ()
 
 
 class SummaryFailed(Exception):
@@ -90,6 +99,15 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"(?<![\w])[@＠][\w.\-]+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# Bare domains: "example.com/x", "intranet.example", "docs.acme.co.uk" (a path, or a
+# last label of a common or reserved top-level domain, or two dots).
+_TLDS = (
+    "com|org|net|io|co|dev|app|ai|edu|gov|info|biz|uk|de|fr|nl|eu|ch|dk|fi|pl|ca|au|nz|jp|"
+    "cn|br|example|test|local|internal|corp|lan|intranet"
+)
+_DOMAIN = re.compile(
+    rf"(?<![\w@.])(?:[a-z0-9-]+\.)+(?:(?:{_TLDS})\b|[a-z]{{2,}}/)\S*", re.IGNORECASE
+)
 
 
 def inert(text: str, names: Iterable[str] = (), limit: int = 300) -> str:
@@ -99,11 +117,12 @@ def inert(text: str, names: Iterable[str] = (), limit: int = 300) -> str:
     text = _ANGLE.sub(" ", text)
     text = _URL.sub("", text)
     text = _EMAIL.sub("", text)
+    text = _DOMAIN.sub("", text)
     text = _MENTION.sub("", text)
     text = _ENTITY.sub("", text)
     text = text.replace("<", "‹").replace(">", "›")
-    for name in sorted({n for n in names if len(n) >= 3}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "a team member", text)
+    if pattern := names_pattern(names):
+        text = pattern.sub("a team member", text)
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -111,10 +130,22 @@ def inert(text: str, names: Iterable[str] = (), limit: int = 300) -> str:
 def redact(text: str, names: Iterable[str]) -> str:
     """A comment as the model sees it: names and contact details replaced, length capped."""
     text = _EMAIL.sub("[email]", _URL.sub("[link]", text))
+    text = _DOMAIN.sub("[link]", text)
     text = _MENTION.sub("[name]", text)
-    for name in sorted({n for n in names if len(n) >= 3}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", text)
+    if pattern := names_pattern(names):
+        text = pattern.sub("[name]", text)
     return text[:MAX_COMMENT_CHARS]
+
+
+def names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for all `names` (three characters or more), whole
+    words only, so "OKORO", "okoro", "Ana's" and "Ana:" match and "Banana" does not.
+    A possessive keeps its "'s" ("a team member's")."""
+    found = {n.strip() for n in names if len(n.strip()) >= 3}
+    if not found:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(found, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def clean_output(output: SummaryOutput, names: Iterable[str]) -> SummaryOutput | None:
@@ -209,6 +240,56 @@ class _Wait:
         return min(backoff + random.uniform(0, self.initial), self.cap)
 
 
+class _AskedTooLong(stop_base):
+    """Stop at once when the server asks for a longer wait than the cap or than the time
+    left in the total bound: retrying early would only be refused again."""
+
+    def __init__(self, cap: float, total: float) -> None:
+        self.cap = cap
+        self.total = total
+
+    def __call__(self, state: RetryCallState) -> bool:
+        asked = retry_after(state.outcome.exception() if state.outcome else None)
+        if asked is None:
+            return False
+        left = self.total - (state.seconds_since_start or 0.0)
+        return asked > self.cap or asked > left
+
+
+class CircuitBreaker:
+    """After the model failed for want of an answer (timeouts, unreachable, 5xx or 429
+    after the retries), later summaries skip it for `cooldown` seconds and fall back at
+    once, so the digests of N teams due together do not each wait the full bound."""
+
+    def __init__(self, cooldown: float) -> None:
+        self.cooldown = cooldown
+        self.open_until = 0.0
+        self.why = ""
+
+    def check(self) -> None:
+        if time.monotonic() < self.open_until:
+            left = self.open_until - time.monotonic()
+            raise SummaryFailed(f"{self.why}; not asked again for {left:.0f} s")
+
+    def trip(self, why: str) -> None:
+        self.open_until = time.monotonic() + self.cooldown
+        self.why = why
+
+    def reset(self) -> None:
+        self.open_until, self.why = 0.0, ""
+
+
+_BREAKERS: dict[tuple[str, str], CircuitBreaker] = {}
+
+
+def breaker_for(base_url: str, model: str, cooldown: float) -> CircuitBreaker:
+    """One breaker per endpoint and model for the process: a summarizer is built per
+    scheduled send, the breaker must outlive it."""
+    found = _BREAKERS.setdefault((base_url, model), CircuitBreaker(cooldown))
+    found.cooldown = cooldown
+    return found
+
+
 class OpenAISummarizer:
     """Summaries from any OpenAI-compatible chat completions endpoint."""
 
@@ -218,11 +299,12 @@ class OpenAISummarizer:
         model: str,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float = 20.0,
+        timeout: float = 10.0,
         attempts: int = 3,
-        total_seconds: float = 60.0,
+        total_seconds: float = 20.0,
         initial_wait: float = 1.0,
         max_wait: float = 20.0,
+        cooldown: float = 300.0,
     ) -> None:
         self.model = model
         self.template = load_template(*PROMPT)
@@ -230,6 +312,7 @@ class OpenAISummarizer:
         self.attempts = attempts
         self.total_seconds = total_seconds
         self.wait = _Wait(initial_wait, max_wait)
+        self.asked_too_long = _AskedTooLong(max_wait, total_seconds)
         # A local server needs no key, but the client insists on one.
         self.client = openai.AsyncOpenAI(
             api_key=api_key or "not-needed",
@@ -237,11 +320,28 @@ class OpenAISummarizer:
             max_retries=0,
             timeout=timeout,
         )
+        self.breaker = breaker_for(str(self.client.base_url), model, cooldown)
 
     async def complete(self, request: SummaryRequest) -> SummaryOutput:
+        self.breaker.check()
+        try:
+            response = await self._create(request)
+        except SummaryFailed as failed:
+            self.breaker.trip(str(failed))
+            raise
+        self.breaker.reset()
+        choice = response.choices[0] if response.choices else None
+        if choice is None:
+            raise SummaryFailed("the language model gave no answer")
+        return parse_output(choice.message.content)
+
+    async def _create(self, request: SummaryRequest) -> Any:
+        """The model's response; a `SummaryFailed` when it gave none in time."""
         system, user = render_prompt(self.template, request)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.total_seconds),
+            stop=stop_after_attempt(self.attempts)
+            | stop_after_delay(self.total_seconds)
+            | self.asked_too_long,
             wait=self.wait,
             retry=retry_if_exception(_transient),
             reraise=True,
@@ -251,7 +351,7 @@ class OpenAISummarizer:
             async with asyncio.timeout(self.total_seconds):
                 async for attempt in retrying:
                     with attempt:
-                        response = await self.client.chat.completions.create(
+                        return await self.client.chat.completions.create(
                             model=self.model,
                             messages=[
                                 {"role": "system", "content": system},
@@ -270,11 +370,14 @@ class OpenAISummarizer:
         except openai.APIConnectionError:
             raise SummaryFailed("the language model could not be reached") from None
         except openai.APIStatusError as error:
+            asked = retry_after(error)
+            if error.status_code == 429:
+                wait = f", asked to wait {asked:.0f} s" if asked is not None else ""
+                raise SummaryFailed(
+                    f"the language model is rate limited (HTTP 429{wait})"
+                ) from None
             raise SummaryFailed(f"the language model answered HTTP {error.status_code}") from None
-        choice = response.choices[0] if response.choices else None
-        if choice is None:
-            raise SummaryFailed("the language model gave no answer")
-        return parse_output(choice.message.content)
+        raise SummaryFailed("the language model gave no answer")  # pragma: no cover
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -52,7 +52,8 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     coach_id: int = Field(foreign_key="person.id", index=True)
-    occasion: str = Field(max_length=100)  # session:<utc> | weekly:<date> | demand:<date>:<round>
+    # session:<UTC minute> | weekly:<UTC minute> | demand:<UTC hour>:r<latest closed round id>
+    occasion: str = Field(max_length=100)
     reason: str = Field(max_length=16)  # session | weekly | on_demand
     period_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     period_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import and_, case, distinct, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import schedule
 from storage.digest_models import CoachingPlan, CoachingSession, Digest
 from storage.models import Membership, Person, Team, Workspace
-from storage.pulse_models import PulseParticipant, PulseProgram
+from storage.pulse_models import PulseInvite, PulseParticipant, PulseProgram, PulseRound
 
 KIND = "digest"
 
@@ -193,3 +193,77 @@ async def people_of(session: AsyncSession, team_id: int) -> list[tuple[Person, s
         .order_by(col(Person.id))
     )
     return [(person, role) for person, role in (await session.exec(query)).all()]
+
+
+async def people_and_names(
+    session: AsyncSession, team_id: int, workspace_id: int
+) -> tuple[list[tuple[Person, str]], list[tuple[str, str]]]:
+    """In one query: the team's members with their roles (as `people_of`), and the
+    name and handle of everyone in the workspace (for redaction, never shown)."""
+    query = (
+        select(Person, Membership.role)
+        .outerjoin(
+            Membership,
+            and_(col(Membership.person_id) == Person.id, col(Membership.team_id) == team_id),
+        )
+        .where(Person.workspace_id == workspace_id)
+        .order_by(col(Person.id))
+    )
+    members: list[tuple[Person, str]] = []
+    names: dict[int, tuple[str, str]] = {}
+    for person, role in (await session.exec(query)).all():
+        names[person.id or 0] = (person.name, person.handle)
+        if role is not None:
+            members.append((person, role))
+    return members, list(names.values())
+
+
+def _closed_at() -> Any:
+    return func.coalesce(col(PulseRound.closed_at), col(PulseRound.opened_at))
+
+
+async def digest_rounds(
+    session: AsyncSession, team_id: int, program_id: int, since: datetime, earlier: int
+) -> list[tuple[PulseRound, int]]:
+    """Every closed round of the program that closed at or after `since`, however
+    many, and the `earlier` last ones before it, oldest first, each with its number of
+    invites: one query."""
+    invited = (
+        select(func.count())
+        .where(col(PulseInvite.round_id) == PulseRound.id)
+        .correlate(PulseRound)
+        .scalar_subquery()
+    )
+    base = (
+        PulseRound.team_id == team_id,
+        PulseRound.program_id == program_id,
+        PulseRound.status == "closed",
+        PulseRound.kind != "test",
+    )
+    before = (
+        select(PulseRound.id)
+        .where(*base, _closed_at() < since)
+        .order_by(col(PulseRound.opened_at).desc(), col(PulseRound.id).desc())
+        .limit(earlier)
+    )
+    query = (
+        select(PulseRound, invited)
+        .where(*base, or_(_closed_at() >= since, col(PulseRound.id).in_(before)))
+        .order_by(col(PulseRound.opened_at), col(PulseRound.id))
+    )
+    return [(round_, int(n)) for round_, n in (await session.exec(query)).all()]
+
+
+async def latest_closed_round(session: AsyncSession, team_id: int) -> int | None:
+    """The id of the team's most recently closed (non-test) pulse round, if any."""
+    query = (
+        select(PulseRound.id)
+        .where(
+            PulseRound.team_id == team_id,
+            PulseRound.status == "closed",
+            PulseRound.kind != "test",
+        )
+        .order_by(_closed_at().desc(), col(PulseRound.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()

@@ -7,8 +7,8 @@ loopback port, answering from a script and recording every request body.
         assert len(llm.requests) == 1
 
 Answers: `ok(payload)` (200, the payload as the message content), `raw(text)` (200,
-any content), `status(code, retry_after=None)` (an error), `hang()` (never answers until
-the stand-in stops). With the script empty it answers `ok(GOOD)`.
+any content), `status(code, retry_after=None, headers=None)` (an error), `hang()`
+(never answers until the stand-in stops). With the script empty it answers `ok(GOOD)`.
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ def raw(content: str) -> Answer:
     return Answer("ok", content)
 
 
-def status(code: int, retry_after: str | None = None) -> Answer:
-    headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return Answer("status", code=code, headers=headers)
+def status(
+    code: int, retry_after: str | None = None, headers: dict[str, str] | None = None
+) -> Answer:
+    """An error answer; `retry_after` sets Retry-After, `headers` any others (e.g.
+    retry-after-ms)."""
+    sent = {"Retry-After": retry_after} if retry_after is not None else {}
+    return Answer("status", code=code, headers=sent | (headers or {}))
 
 
 def hang() -> Answer:
