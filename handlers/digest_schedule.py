@@ -38,8 +38,19 @@ def parse_occurrence(value: str) -> tuple[str, datetime]:
     return prefix, datetime.strptime(stamp, _FORMAT).replace(tzinfo=UTC)
 
 
-def session_occasion(at: datetime) -> str:
+def session_occasion(at: datetime, team_id: int) -> str:
+    """The team is part of the occasion: a coach of two teams gets both teams' digests
+    (the digest row is unique per coach and occasion)."""
+    return f"session:{at.astimezone(UTC):{_FORMAT}}:t{team_id}"
+
+
+def _untagged(at: datetime) -> str:
+    """The occasion of a session digest stored before occasions named their team."""
     return f"session:{at.astimezone(UTC):{_FORMAT}}"
+
+
+def weekly_occasion(at: datetime, team_id: int) -> str:
+    return f"weekly:{at.astimezone(UTC):{_FORMAT}}:t{team_id}"
 
 
 def _next_weekly(times: digest_period.SessionTimes, after: datetime) -> datetime | None:
@@ -67,11 +78,20 @@ async def next_due(
         times = await digest_period.session_times(session, team, workspace, now)
         upcoming = times.upcoming(now)[:10]
         done = await digests.occasions_sent(
-            session, team.id, [session_occasion(at) for at in upcoming]
+            session,
+            team.id,
+            [o for at in upcoming for o in (session_occasion(at, team.id), _untagged(at))],
         )
     candidates: list[tuple[datetime, str]] = []
     done |= skip
-    pending = next((at for at in upcoming if session_occasion(at) not in done), None)
+    pending = next(
+        (
+            at
+            for at in upcoming
+            if session_occasion(at, team.id) not in done and _untagged(at) not in done
+        ),
+        None,
+    )
     if pending is not None:
         candidates.append((max(pending - times.lead, now), occurrence("s", pending)))
     weekly = _next_weekly(times, now)
@@ -114,11 +134,11 @@ async def _send(
             return f"session {at:%Y-%m-%d %H:%M} UTC is no longer planned"
         if now >= at:
             return f"missed: session {at:%Y-%m-%d %H:%M} UTC had started when found"
-        reason, occasion = "session", session_occasion(at)
+        reason, occasion = "session", session_occasion(at, team.id or 0)
     else:
         if now - at > CATCH_UP_GRACE:
             return f"missed: weekly digest due {at:%Y-%m-%d %H:%M} UTC found at {now:%H:%M}"
-        reason, occasion = "weekly", f"weekly:{at:{_FORMAT}}"
+        reason, occasion = "weekly", weekly_occasion(at, team.id or 0)
     try:
         sent = await send_digest(
             services,
@@ -147,7 +167,7 @@ async def fire(
         outcome = await _send(services, team, entry, now, options)
         prefix, at = parse_occurrence(entry.occurrence)
         # Not sent (no coach, no program): don't retry this session at once.
-        skip = frozenset({session_occasion(at)}) if prefix == "s" else frozenset()
+        skip = frozenset({session_occasion(at, team.id or 0)}) if prefix == "s" else frozenset()
     found = await next_due(services, team, now, skip)
     if found is None:
         return Fired(outcome, None, None)

@@ -1,10 +1,11 @@
 """Building, storing and delivering digests: once per coach and occasion.
 
-An occasion names why a digest is sent (`session:<utc>`, `weekly:<utc>`,
-`demand:<utc hour>:r<latest closed round id>`). The digest row (unique per coach and
-occasion) and its outbox message (dedupe key `digest:<occasion>:<coach>`) are written
-in one transaction, so sending the same occasion twice — a dispatcher retry, a double
-click, the CLI run twice — builds nothing new and delivers one copy.
+An occasion names why a digest is sent and for which team (`session:<utc>:t<team>`,
+`weekly:<utc>:t<team>`, `demand:<utc hour>:t<team>:r<latest closed round>`). The
+digest row (unique per coach and occasion) and its outbox message (dedupe key
+`digest:<occasion>:<coach>`) are written in one transaction, so sending the same
+occasion twice — a dispatcher retry, a double click, the CLI run twice — builds
+nothing new and delivers one copy.
 
 The summary never blocks delivery: with no LLM configured, or when it fails, times out
 or answers something unusable, the deterministic fallback is used and the digest says so.

@@ -36,13 +36,13 @@ async def digest_options(settings: Settings | None = None) -> AsyncIterator[Dige
 
 
 async def demand_occasion(services: Services, team_key: str) -> str:
-    """On-demand digests: one per coach, hour and latest closed pulse round, so a double
-    click sends one, and a round closed since the last one gives a new digest."""
+    """On-demand digests: one per coach, team, hour and latest closed pulse round, so a
+    double click sends one, and a round closed since the last one gives a new digest."""
     now = services.clock.now()
     async with services.db.session() as session:
         team = await directory.team_by_key(session, team_key)
         latest = await digests.latest_closed_round(session, team.id) if team and team.id else None
-    return f"demand:{now:%Y-%m-%dT%H}:r{latest or 0}"
+    return f"demand:{now:%Y-%m-%dT%H}:t{team.id if team else 0}:r{latest or 0}"
 
 
 async def coached_team(services: Services, person_id: int, team_key: str | None) -> Team:

@@ -52,7 +52,8 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     coach_id: int = Field(foreign_key="person.id", index=True)
-    # session:<UTC minute> | weekly:<UTC minute> | demand:<UTC hour>:r<latest closed round id>
+    # session:<UTC minute>:t<team> | weekly:<UTC minute>:t<team> |
+    # demand:<UTC hour>:t<team>:r<latest closed round id> (before 2026-12: no :t<team>)
     occasion: str = Field(max_length=100)
     reason: str = Field(max_length=16)  # session | weekly | on_demand
     period_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

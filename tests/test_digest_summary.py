@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,47 @@ async def test_rate_limit_is_retried_after_retry_after(
     assert time.monotonic() - started >= 1.0  # Retry-After honoured, not 50 ms backoff
 
 
+async def test_retry_after_as_an_http_date_is_honoured(
+    tmp_path: Path, clock: FakeClock, llm: LLMStandIn
+) -> None:
+    app, _ = await org_with_history(tmp_path, clock)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    llm.push(status(429, retry_after=when), ok(GOOD))
+    started = time.monotonic()
+    row = await send(app, DigestOptions(summarizer=summarizer(llm)))
+    assert row.summary_source == "llm" and len(llm.requests) == 2
+    assert time.monotonic() - started >= 0.9  # the date is whole seconds: 1–2 s away
+
+
+async def test_retry_after_ms_wins_over_retry_after(
+    tmp_path: Path, clock: FakeClock, llm: LLMStandIn
+) -> None:
+    app, _ = await org_with_history(tmp_path, clock)
+    llm.push(status(429, retry_after="30", headers={"retry-after-ms": "400"}), ok(GOOD))
+    started = time.monotonic()
+    row = await send(app, DigestOptions(summarizer=summarizer(llm)))
+    assert row.summary_source == "llm" and len(llm.requests) == 2
+    assert 0.4 <= time.monotonic() - started < 5  # 400 ms, not 30 s nor 50 ms backoff
+
+
+@pytest.mark.parametrize(
+    ("asked", "options"),
+    [("120", {}), ("4", {"total_seconds": 3.0})],
+    ids=["over-the-cap", "over-the-time-left"],
+)
+async def test_retry_after_beyond_what_we_wait_stops_at_once(
+    tmp_path: Path, clock: FakeClock, llm: LLMStandIn, asked: str, options: dict[str, float]
+) -> None:
+    app, _ = await org_with_history(tmp_path, clock)
+    llm.push(status(429, retry_after=asked), ok(GOOD))
+    started = time.monotonic()
+    row = await send(app, DigestOptions(summarizer=summarizer(llm, **options)))
+    assert time.monotonic() - started < 1.5  # no early retry, no waiting
+    assert len(llm.requests) == 1 and row.summary_source == "fallback"
+    assert f"rate limited (HTTP 429, asked to wait {asked} s)" in (row.fallback_reason or "")
+    assert "rate limited" in shown(row)
+
+
 async def test_server_errors_then_success(
     tmp_path: Path, clock: FakeClock, llm: LLMStandIn
 ) -> None:
@@ -89,6 +131,15 @@ async def test_timeout_falls_back_within_the_time_bound(
         row.fallback_reason or ""
     )
     assert "Summary built without a language model" in shown(row)
+    # What was tried, and why it failed, is kept in the stored content and shown.
+    tried = row.content["summary"]
+    assert (tried["source"], tried["model"], tried["prompt_version"]) == (
+        "fallback",
+        "stand-in-1",
+        "digest_summary.v1",
+    )
+    assert tried["reason"] == row.fallback_reason
+    assert "stand-in-1 (prompt digest_summary.v1) was tried" in shown(row)
     assert len(row.content["summary"]["focus_questions"]) == 3
     async with app.db.session() as session:
         (queued,) = (await session.exec(select(OutboxMessage))).all()
