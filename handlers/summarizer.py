@@ -105,8 +105,10 @@ _TLDS = (
     "com|org|net|io|co|dev|app|ai|edu|gov|info|biz|uk|de|fr|nl|eu|ch|dk|fi|pl|ca|au|nz|jp|"
     "cn|br|example|test|local|internal|corp|lan|intranet"
 )
+_PATH = r"/(?:[^\s)\]}>\"'“”‘’]*[^\s)\]}>\"'“”‘’.,;:!?])?"  # closing punctuation stays
 _DOMAIN = re.compile(
-    rf"(?<![\w@.])(?:[a-z0-9-]+\.)+(?:(?:{_TLDS})\b|[a-z]{{2,}}/)\S*", re.IGNORECASE
+    rf"(?<![\w@.])(?:[a-z0-9-]+\.)+(?:(?:{_TLDS})\b(?:{_PATH})?|[a-z]{{2,}}{_PATH})",
+    re.IGNORECASE,
 )
 
 

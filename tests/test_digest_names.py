@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import Pulsecoach
 from handlers.digest_send import DigestOptions
 from scheduler.clock import FakeClock
+from storage.commitment_models import (
+    ContractCheck,
+    ContractCheckInvite,
+    ContractRating,
+    ContractVersion,
+    TeamContract,
+)
 from storage.digest_models import Digest
 from storage.models import Person
-from tests.digest_helpers import SIX, add_round, send, shown
+from tests.digest_helpers import SIX, add_round, org_with_history, send, shown
 from tests.llm_standin import LLMStandIn, ok, summarizer
 from tests.pulse_fixtures import build_org
 
@@ -88,3 +95,49 @@ async def test_llm_digest_names_nobody_in_or_out(
     sent = llm.bodies()
     assert [n for n in _named(sent) if n != "priya"] == []
     assert "example.com" not in sent and "[link]" in sent
+
+
+async def test_contract_norms_reach_the_model_without_names_or_links(
+    tmp_path: Path, clock: FakeClock, llm: LLMStandIn
+) -> None:
+    app, ids = await org_with_history(tmp_path, clock)
+    norm = "We let ANA finish before deciding (see wiki.acme.com/norms)"
+    async with app.db.session() as session:
+        contract = TeamContract(team_id=ids["team"], current_version=1)
+        session.add(contract)
+        await session.flush()
+        version = ContractVersion(
+            contract_id=contract.id or 0, version=1, norms=[{"key": "listen", "text": norm}]
+        )
+        session.add(version)
+        await session.flush()
+        closed = datetime(2026, 11, 10, 12, tzinfo=UTC)
+        check = ContractCheck(
+            contract_id=contract.id or 0,
+            team_id=ids["team"],
+            version_id=version.id or 0,
+            number=1,
+            status="closed",
+            norm_keys=["listen"],
+            privacy="anonymous",
+            min_respondents=3,
+            min_comments=5,
+            opened_at=closed - timedelta(days=3),
+            closes_at=closed,
+            closed_at=closed,
+        )
+        session.add(check)
+        await session.flush()
+        for n, handle in enumerate(SIX[:4]):
+            session.add(ContractCheckInvite(check_id=check.id or 0, person_id=ids[handle]))
+            session.add(
+                ContractRating(
+                    check_id=check.id or 0, respondent=f"r{n}", norm_key="listen", score=1
+                )
+            )
+    row = await send(app, DigestOptions(summarizer=summarizer(llm)))
+    assert row.content["contracts"][0]["norm"] == norm  # the coach sees the team's own text
+    figures = llm.requests[0]["messages"][1]["content"]
+    assert "We let [name] finish before deciding (see [link])" in figures
+    assert any("is lived at 0/100" in f for f in row.content["flags"])  # a flag, also sent
+    assert "ANA" not in llm.bodies() and "wiki.acme.com" not in llm.bodies()
