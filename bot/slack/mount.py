@@ -138,21 +138,21 @@ async def _keep_roster(
     link = channel.link
     known = False  # the single workspace passed auth.test once
     while True:
-        synced = False
+        led = False
         try:
             if link.store is None and link.config.bot_token and not known:
                 known = await _single_workspace(link, channel)
             if app.lock.held:
+                led = True  # a failed pass waits for the next one too, not a minute
                 async with link.db.session() as session:
                     teams = [w.external_id for w in await slack_store.slack_workspaces(session)]
                 for team in teams:
                     await channel.roster.sync(team)
                 channel.actors.forget()
-                synced = True
         except Exception:
             log.exception("slack: roster sync failed")
         # Read at each pass, so tests can shorten them.
-        pause = (every or ROSTER_SECONDS) if synced else (retry or LEADER_RETRY_SECONDS)
+        pause = (every or ROSTER_SECONDS) if led else (retry or LEADER_RETRY_SECONDS)
         await asyncio.sleep(pause)
 
 
