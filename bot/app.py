@@ -80,15 +80,16 @@ class Pulsecoach:
             contract_schedule.KIND: fire_contract,
             digest_schedule.KIND: fire_digest,
         }
+        lock = LeaderLock(db)  # also the sender's: only the leader sends paced lanes
         built = cls(
             settings=settings,
             db=db,
             clock=clock,
             services=services,
             router=Router(services),
-            sender=Sender(db, clock, messengers),
+            sender=Sender(db, clock, messengers, leader=lock),
             dispatcher=Dispatcher(db, clock, kinds, batches={pulse_schedule.KIND: fire_pulses}),
-            lock=LeaderLock(db),
+            lock=lock,
             messengers=messengers,
         )
         if (slack := slack_messenger(built)) is not None:

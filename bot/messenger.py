@@ -33,6 +33,10 @@ class PermanentDeliveryError(Exception):
 
 
 class Messenger(Protocol):
+    """A messenger may also say `paced = True`: the channel limits posts per workspace
+    and paces them in this process, so only the scheduler leader sends its lanes (see
+    scheduler/sender.py). Without it, every process sends."""
+
     channel: str
 
     async def deliver(

@@ -3,6 +3,12 @@
 Messages go out in lanes, one per workspace (so per channel, and per Slack team, whose
 posts are paced): in order and one at a time within a lane, lanes side by side. A
 workspace with a fan-out of thousands queued then holds back only itself.
+
+Every process sends, but a paced channel's lanes (Slack: its pace is per workspace,
+and each process's pacer knows only its own posts) go out from the scheduler leader
+alone, so N processes never post N times Slack's limit. Other lanes go from any
+process. A leader that steps down stops claiming at once and finishes the claim under
+way (seconds, at most one batch); a new one takes over on its next drain.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from bot.messages import Message
 from bot.messenger import Messenger, PermanentDeliveryError, TemporaryDeliveryError
@@ -51,13 +58,22 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempt, 1800))
 
 
+class Leadership(Protocol):
+    """Whether this process leads (scheduler.leader.LeaderLock)."""
+
+    @property
+    def held(self) -> bool: ...
+
+
 @dataclass
 class _Drain:
-    """One drain's shared state: the lanes waiting for a slot, and whether to stop."""
+    """One drain's shared state: the lanes waiting for a slot, each lane's channel, and
+    whether to stop."""
 
     batch: int
     result: DrainResult = field(default_factory=DrainResult)
     waiting: deque[int] = field(default_factory=deque)
+    channels: dict[int, str] = field(default_factory=dict)
     stopping: bool = False
 
 
@@ -69,12 +85,16 @@ class Sender:
         messengers: Mapping[str, Messenger],
         concurrency: int = CONCURRENCY,
         rescan_seconds: float = RESCAN_SECONDS,
+        leader: Leadership | None = None,
     ) -> None:
+        """`leader`: the lock whose holder alone sends paced lanes; None sends all
+        lanes (one process: the CLI, tests)."""
         self.db = db
         self.clock = clock
         self.messengers = messengers
         self.concurrency = max(1, concurrency)
         self.rescan_seconds = rescan_seconds
+        self.leader = leader
 
     async def drain(self, batch: int = 25) -> DrainResult:
         """Send everything due now, lane by lane, until nothing is due. While any lane
@@ -82,7 +102,7 @@ class Sender:
         state = _Drain(batch)
         async with self.db.session() as session:
             state.result.expired = await outbox.expire_due(session, self.clock.now())
-        state.waiting.extend(await self._due_lanes())
+        state.waiting.extend(await self._due_lanes(state))
         running: dict[asyncio.Task[bool], int] = {}
         error: BaseException | None = None
         loop = asyncio.get_running_loop()
@@ -109,7 +129,8 @@ class Sender:
                     next_scan = loop.time() + self.rescan_seconds
                     if running and not state.stopping:
                         busy = set(running.values()) | set(state.waiting)
-                        fresh = [lane for lane in await self._due_lanes() if lane not in busy]
+                        due = await self._due_lanes(state)
+                        fresh = [lane for lane in due if lane not in busy]
                         state.waiting.extend(fresh)
         finally:
             for task in running:  # only when the drain itself was cancelled or failed
@@ -120,9 +141,22 @@ class Sender:
             raise error
         return state.result
 
-    async def _due_lanes(self) -> list[int]:
+    def _leads(self) -> bool:
+        return self.leader is None or self.leader.held
+
+    def _paced(self) -> set[str]:
+        """The channels whose lanes only the leader sends (Messenger.paced)."""
+        return {name for name, m in self.messengers.items() if getattr(m, "paced", False)}
+
+    def _may_send(self, channel: str) -> bool:
+        return self._leads() or channel not in self._paced()
+
+    async def _due_lanes(self, state: _Drain) -> list[int]:
+        skip = () if self._leads() else self._paced()
         async with self.db.session() as session:
-            return await outbox.due_lanes(session, self.clock.now())
+            lanes = await outbox.due_lanes(session, self.clock.now(), skip)
+        state.channels.update(lanes)
+        return [lane for lane, _ in lanes]
 
     async def _lane(self, lane: int, state: _Drain) -> bool:
         """Send one lane's due messages in order, a small claim at a time; each claim is
@@ -130,6 +164,8 @@ class Sender:
         waiting for a slot with messages of its own still due."""
         held_until = 0.0  # the channel asked us to wait (Retry-After) until then
         while not state.stopping:
+            if not self._may_send(state.channels[lane]):
+                return False  # we stepped down: this paced lane is the new leader's
             if (pause := held_until - time.monotonic()) > 0:
                 await asyncio.sleep(pause)  # holding no claims
                 continue

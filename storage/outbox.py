@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, OutboxStatus, Person
+from storage.models import OutboxMessage, OutboxStatus, Person, Workspace
 from storage.types import utcnow
 
 
@@ -97,18 +97,24 @@ def _claimable(now: datetime) -> list[Any]:
     ]
 
 
-async def due_lanes(session: AsyncSession, now: datetime) -> list[int]:
-    """The sending lanes with claimable messages, oldest waiting first. A lane is one
-    workspace (so one channel, and one Slack team's pacing): the recipient's."""
+async def due_lanes(
+    session: AsyncSession, now: datetime, skip_channels: Collection[str] = ()
+) -> list[tuple[int, str]]:
+    """The sending lanes with claimable messages, oldest waiting first, each as its
+    workspace and that workspace's channel. A lane is one workspace (so one channel, and
+    one Slack team's pacing): the recipient's. Lanes of `skip_channels` are left out."""
     oldest = func.min(OutboxMessage.not_before)
     query = (
-        select(Person.workspace_id, oldest)
+        select(Person.workspace_id, Workspace.channel, oldest)
         .join(Person, col(Person.id) == OutboxMessage.person_id)
+        .join(Workspace, col(Workspace.id) == Person.workspace_id)
         .where(*_claimable(now))
-        .group_by(col(Person.workspace_id))
+        .group_by(col(Person.workspace_id), col(Workspace.channel))
         .order_by(oldest, col(Person.workspace_id))
     )
-    return [workspace_id for workspace_id, _ in (await session.exec(query)).all()]
+    if skip_channels:
+        query = query.where(col(Workspace.channel).not_in(list(skip_channels)))
+    return [(lane, channel) for lane, channel, _ in (await session.exec(query)).all()]
 
 
 async def claim_due(

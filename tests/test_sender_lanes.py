@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +30,10 @@ class PacedChannel:
     (as the Slack pacer does per workspace), and records what went out, when, and how
     many were under way at once."""
 
-    def __init__(self, channel: str, pace: dict[str, float]) -> None:
+    def __init__(self, channel: str, pace: dict[str, float], paced: bool = False) -> None:
         self.channel = channel
         self.pace = pace
+        self.paced = paced  # only the leader sends its lanes
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sent: list[tuple[str, int, str]] = []  # (team, person, ref)
         self.at: dict[str, float] = {}  # ref -> when it went out (monotonic)
@@ -208,3 +210,50 @@ async def test_a_failing_lane_stops_the_drain_and_the_others_hand_back_their_row
     left = [row for ref, row in rows.items() if ref not in broken and row.status == "pending"]
     assert left and all(row.claimed_until is None for row in left)
     assert sum(1 for row in rows.values() if row.status == "sent") == len(slack.sent) < 10
+
+
+@dataclass
+class Lead:
+    """Whether this process leads, as a test sets it (LeaderLock.held in production)."""
+
+    held: bool
+
+
+async def test_only_the_leader_sends_paced_lanes_and_everyone_the_others(
+    any_db: Database, clock: FakeClock
+) -> None:
+    slack_people = await _workspace(any_db, "TA", "slack", 3)
+    local_people = await _workspace(any_db, "home", "local", 1)
+    await _enqueue(any_db, slack_people, 2, clock.now())
+    await _enqueue(any_db, local_people, 2, clock.now())
+    slack = PacedChannel("slack", {}, paced=True)
+    home = PacedChannel("local", {})
+    lead = Lead(held=False)
+    sender = Sender(any_db, clock, {"slack": slack, "local": home}, leader=lead)
+    assert (await sender.drain()).sent == 2
+    assert len(home.sent) == 2 and slack.sent == []
+    lead.held = True
+    assert (await sender.drain()).sent == 6
+    assert len(slack.sent) == 6
+
+
+async def test_a_leader_that_steps_down_stops_after_the_claim_under_way(
+    db: Database, clock: FakeClock
+) -> None:
+    people = await _workspace(db, "TA", "slack", 4)
+    refs = await _enqueue(db, people, 2, clock.now())
+    slack = PacedChannel("slack", {}, paced=True)
+    lead = Lead(held=True)
+
+    async def step_down(sent: int) -> None:
+        if sent == 3:
+            lead.held = False
+
+    slack.after = step_down
+    result = await Sender(db, clock, {"slack": slack}, leader=lead).drain(batch=2)
+    assert result.sent == 4  # the second claim of two was finished, no third made
+    left = [row for row in await _rows(db) if row.status == "pending"]
+    assert len(left) == len(refs) - 4 and all(row.claimed_until is None for row in left)
+    lead.held = True  # the new leader (here: the same one again) sends the rest
+    assert (await Sender(db, clock, {"slack": slack}, leader=lead).drain()).sent == 4
+    _in_order(slack, refs)

@@ -87,6 +87,7 @@ class _NoSuchMessage(Exception):
 
 class SlackMessenger:
     channel = "slack"
+    paced = True  # Slack's post limit is per workspace: the leader alone sends (Messenger)
 
     def __init__(self, link: SlackLink, images: ImageResolver | None = None) -> None:
         self.link = link
