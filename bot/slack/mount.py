@@ -19,6 +19,7 @@ from bot.images import ImageFile, ImageResolver
 from bot.messenger import Messenger
 from bot.slack.app import INSTALL_REASONS, SlackChannel
 from bot.slack.link import SlackConfig, SlackLink
+from bot.slack.responses import slack_error_code
 from bot.slack.sender import SlackMessenger
 from handlers.context import Services
 from handlers.digest_chart import digest_chart_png
@@ -163,7 +164,7 @@ async def _single_workspace(link: SlackLink, channel: SlackChannel) -> bool:
     try:
         found = await link.sender.auth_test(token=link.config.bot_token)
     except SlackApiError as error:
-        log.error("slack: SLACK_BOT_TOKEN refused: %s", error.response.get("error"))
+        log.error("slack: SLACK_BOT_TOKEN refused: %s", slack_error_code(error))
         return False
     team = str(found["team_id"])
     async with link.db.session() as session:

@@ -32,6 +32,7 @@ from bot.slack.blockkit import MODAL_BUTTON, MODAL_TITLE, escape, plain
 from bot.slack.home import Home
 from bot.slack.link import SlackLink
 from bot.slack.render import form_modal, render_message, render_surface
+from bot.slack.responses import slack_error_code
 from bot.slack.sender import SlackMessenger
 from bot.slack.updates import MessageUpdates
 from prompts.texts import text as say
@@ -219,5 +220,5 @@ class Replies:
 
 def _why(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or error.response.status_code)
+        return slack_error_code(error)
     return type(error).__name__

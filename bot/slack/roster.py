@@ -18,6 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.link import SlackLink
+from bot.slack.responses import slack_error_code, slack_status
 from storage import slack_store
 from storage.models import ChatAddress, Person
 
@@ -61,12 +62,11 @@ class Roster:
                 method, http_verb="GET", params={"token": token, **args}
             )
         except SlackApiError as error:
-            if error.response.status_code == 429:
-                self.link.pacer.hold(
-                    team, method, float(error.response.headers.get("Retry-After", 1) or 1)
-                )
+            if slack_status(error) == 429:
+                headers = getattr(error.response, "headers", None) or {}
+                self.link.pacer.hold(team, method, float(headers.get("Retry-After", 1) or 1))
                 raise
-            if error.response.get("error") in ("user_not_found", "users_not_found"):
+            if slack_error_code(error) in ("user_not_found", "users_not_found"):
                 return None
             raise
         user: dict[str, Any] = response["user"]
@@ -93,7 +93,7 @@ class Roster:
             try:
                 return await self._lookup(team, token, person, address)
             except SlackApiError as error:
-                if error.response.status_code != 429 or not tries_left:
+                if slack_status(error) != 429 or not tries_left:
                     raise
                 log.info("roster: rate limited looking up %s; trying again", person.handle)
         return None

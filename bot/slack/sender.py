@@ -26,6 +26,7 @@ from bot.messages import Message
 from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import files
 from bot.slack.link import SlackLink, refresh_refused
+from bot.slack.reasons import NOT_INSTALLED
 from bot.slack.render import render_message
 from bot.slack.responses import UNREADABLE, slack_error_code, slack_status
 from storage import directory, slack_store
@@ -157,7 +158,7 @@ class SlackMessenger:
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TemporaryDeliveryError(f"slack token refresh: {type(error).__name__}") from None
         if not token:
-            raise PermanentDeliveryError("pulsecoach is not installed in this Slack workspace")
+            raise PermanentDeliveryError(NOT_INSTALLED)
         return token
 
     async def _post(
