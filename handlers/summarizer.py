@@ -12,8 +12,8 @@ Retry-After says) and 5xx are retried, a bounded number of attempts within a bou
 total time (20 s by default). A Retry-After longer than the wait cap or than the time
 left stops at once ("rate limited"). Anything else, or an answer that does not parse,
 is a `SummaryFailed`, and the digest falls back to the deterministic summary. When the
-model gave no answer at all (timeouts, unreachable, 5xx or 429 after the retries), a
-circuit breaker skips it for a cool-down (5 minutes), so teams due together each fall
+model gave no answer at all (timeouts, unreachable, an HTTP error after the retries),
+a circuit breaker skips it for a cool-down (5 minutes), so teams due together each fall
 back at once instead of each waiting out the bound.
 """
 
@@ -99,8 +99,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"(?<![\w])[@＠][\w.\-]+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-# Bare domains: "example.com/x", "intranet.example", "docs.acme.co.uk" (a path, or a
-# last label of a common or reserved top-level domain, or two dots).
+# Bare domains: "example.com/x", "intranet.example", "docs.acme.co.uk": a last label
+# that is a common or reserved top-level domain, or any domain followed by a path.
 _TLDS = (
     "com|org|net|io|co|dev|app|ai|edu|gov|info|biz|uk|de|fr|nl|eu|ch|dk|fi|pl|ca|au|nz|jp|"
     "cn|br|example|test|local|internal|corp|lan|intranet"
@@ -259,9 +259,10 @@ class _AskedTooLong(stop_base):
 
 
 class CircuitBreaker:
-    """After the model failed for want of an answer (timeouts, unreachable, 5xx or 429
-    after the retries), later summaries skip it for `cooldown` seconds and fall back at
-    once, so the digests of N teams due together do not each wait the full bound."""
+    """After the model failed for want of an answer (timeouts, unreachable, an HTTP
+    error after the retries; not a bad answer), later summaries skip it for `cooldown`
+    seconds and fall back at once, so the digests of N teams due together do not each
+    wait the full bound."""
 
     def __init__(self, cooldown: float) -> None:
         self.cooldown = cooldown
