@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Refused
-from handlers import digest_period, follow_through
+from handlers import digest_period, follow_through, pulse_results
 from handlers.context import Services
 from handlers.digest_content import (
     ContractLine,
@@ -33,13 +33,13 @@ from handlers.digest_content import (
     figures,
 )
 from handlers.pulse_results import RoundResult, TeamResults
-from handlers.pulse_rounds import _team_and_program, instrument_for
-from handlers.scoring import DROP_ALERT_POINTS, Response, summarize
+from handlers.pulse_rounds import _team_and_program
+from handlers.scoring import DROP_ALERT_POINTS
 from handlers.summarizer import redact
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage import commitments as storage_commitments
-from storage import digests, pulse
+from storage import digests
 from storage.commitment_models import Commitment, CommitmentCheckIn
 from storage.models import Person, Role, Team
 from storage.pulse_models import PulseProgram
@@ -187,25 +187,7 @@ async def _results(
     (however many) and the TREND_ROUNDS before it: three queries."""
     assert team.id is not None and program.id is not None
     rounds = await digests.digest_rounds(session, team.id, program.id, since, TREND_ROUNDS)
-    ids = [r.id or 0 for r, _ in rounds]
-    answers = await pulse.responses(session, ids)
-    texts = await pulse.comments(session, ids)
-    instrument = instrument_for(services, program)
-    results = []
-    for round_, invited in rounds:
-        rid = round_.id or 0
-        summary = summarize(
-            instrument,
-            [Response(respondent, item, score) for respondent, item, score in answers[rid]],
-            invited=max(invited, len({a[0] for a in answers[rid]})),
-            threshold=round_.min_respondents,
-        )
-        if summary.respondents >= round_.min_comments:
-            results.append(RoundResult(round_, summary, texts[rid], None))
-        else:
-            reason = f"{summary.respondents} respondents; comments show from {round_.min_comments}"
-            results.append(RoundResult(round_, summary, None, reason))
-    return TeamResults(team.key, team.name, instrument, results)
+    return await pulse_results.rounds_results(services, session, team, program, rounds)
 
 
 async def _load(services: Services, team_key: str, at: datetime, commitments: bool) -> _Loaded:

@@ -3,6 +3,7 @@ always in aggregate and only above the thresholds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,18 @@ async def program_results(
     """`team_results` for a team and program already loaded (three queries)."""
     assert team.id is not None and program.id is not None
     rounds = await pulse.closed_rounds_invited(session, team.id, limit, program.id)
+    return await rounds_results(services, session, team, program, rounds)
+
+
+async def rounds_results(
+    services: Services,
+    session: AsyncSession,
+    team: Team,
+    program: PulseProgram,
+    rounds: Sequence[tuple[PulseRound, int]],
+) -> TeamResults:
+    """The results of closed rounds already loaded with their invite counts (two
+    queries): comments only from rounds that reach their comment threshold."""
     ids = [r.id or 0 for r, _ in rounds]
     answers = await pulse.responses(session, ids)
     texts = await pulse.comments(session, ids)
