@@ -61,7 +61,8 @@ async def test_posts_go_to_the_user_id_and_a_second_send_updates_in_place(org: S
     assert first.external_ref == again.external_ref
     [post] = org.standin.of("chat.postMessage")
     assert post.args["channel"] == "UANA"  # no conversations.open on the way
-    assert post.args["metadata"]["event_payload"] == {"ref": "note:1"}
+    assert post.args["metadata"]["event_payload"]["ref"] == "note:1"
+    assert len(post.args["metadata"]["event_payload"]["version"]) == 16
     assert len(org.standin.of("chat.update")) == 1
     assert [m["text"] for m in org.standin.dm("UANA")] == ["two"]
     assert org.standin.of("conversations.open") == []
@@ -101,7 +102,21 @@ async def test_5xx_is_retried_and_looked_for_before_posting_again(org: SlackOrg)
     await drain_until_done(org)
     assert invites_per_user(org) == Counter(dict.fromkeys(EXECUTIVES.values(), 1))
     assert len(org.standin.of("conversations.history")) == 2
+    # The post found already shows this content: no chat.update (tier 3) to wait on.
+    assert org.standin.of("chat.update") == []
     assert all(r.status == "sent" for r in await outbox(org) if r.kind == "pulse")
+
+
+async def test_a_found_post_with_other_content_is_updated(org: SlackOrg) -> None:
+    slack = messenger(org)
+    org.standin.fail("chat.postMessage", status=503, posted=True)
+    with pytest.raises(TemporaryDeliveryError):
+        await slack.deliver(org.ids["ana"], ADDRESS, notice("note:v", "first"))
+    # Before the retry learns the post went through, the message has moved on.
+    await slack.deliver(org.ids["ana"], ADDRESS, notice("note:v", "second"))
+    [shown] = org.standin.dm("UANA")
+    assert "second" in str(shown["blocks"])
+    assert len(org.standin.of("chat.update")) == 1
 
 
 async def test_an_unreadable_answer_is_retried_not_a_failed_drain(org: SlackOrg) -> None:

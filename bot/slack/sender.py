@@ -14,6 +14,8 @@ the message; an upload that fails is logged and never fails or repeats the deliv
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +76,13 @@ def _retry_after(error: SlackApiError) -> float:
         return 1.0
 
 
+def content_version(payload: dict[str, Any]) -> str:
+    """A short digest of a rendered message, carried in its metadata: a post found after
+    an unknown outcome needs no update when it already shows this content."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 class _Uncertain(Exception):
     """The call may have taken effect: look before trying again."""
 
@@ -110,14 +119,21 @@ class SlackMessenger:
         async with self.db.session() as session:
             known = await slack_store.message_at(session, person_id, message.ref)
         channel, ts = (known.channel, known.ts) if known else (None, None)
-        found = False
         if known is not None and ts is None:
-            channel, ts = await self._find_posted(token, team, user, person_id, message.ref)
-            found = ts is not None
+            channel, ts, version = await self._find_posted(
+                token, team, user, person_id, message.ref
+            )
+            if channel and ts:  # posted by an attempt that never learnt so
+                rendered = render_message(message)
+                # The very content already there: an update would only wait on
+                # chat.update's tier-3 pace while the workspace's posts queue behind it.
+                if version == content_version(rendered.payload()) or await self._update(
+                    token, team, person_id, channel, ts, message
+                ):
+                    await self._attach(token, team, message, channel, ts, rendered.blocks)
+                    return Delivery({"team_id": team, "channel": channel, "ts": ts})
+                return await self._post(token, team, user, person_id, message)
         if channel and ts and await self._update(token, team, person_id, channel, ts, message):
-            if found:  # posted by an attempt that never learnt so, and so never uploaded
-                blocks = render_message(message).blocks
-                await self._attach(token, team, message, channel, ts, blocks)
             return Delivery({"team_id": team, "channel": channel, "ts": ts})
         return await self._post(token, team, user, person_id, message)
 
@@ -173,7 +189,13 @@ class SlackMessenger:
             **rendered.payload(),
             "unfurl_links": False,
             "unfurl_media": False,
-            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"ref": message.ref}},
+            "metadata": {
+                "event_type": METADATA_TYPE,
+                "event_payload": {
+                    "ref": message.ref,
+                    "version": content_version(rendered.payload()),
+                },
+            },
         }
         try:
             try:
@@ -277,8 +299,9 @@ class SlackMessenger:
 
     async def _find_posted(
         self, token: str, team: str, user: str, person_id: int, ref: str
-    ) -> tuple[str | None, str | None]:
-        """Look in the DM for an earlier post of this ref whose outcome we never learnt."""
+    ) -> tuple[str | None, str | None, str | None]:
+        """Look in the DM for an earlier post of this ref whose outcome we never learnt:
+        its channel, ts and content version."""
         async with self.db.session() as session:
             channel = await slack_store.dm_channel(session, person_id)
             mark = await slack_store.message_at(session, person_id, ref)
@@ -310,8 +333,8 @@ class SlackMessenger:
             if metadata.get("event_type") == METADATA_TYPE and payload.get("ref") == ref:
                 async with self.db.session() as session:
                     await slack_store.record_post(session, person_id, ref, channel, found["ts"])
-                return channel, str(found["ts"])
-        return None, None
+                return channel, str(found["ts"]), payload.get("version")
+        return None, None, None
 
     async def _call(self, team: str, method: str, args: dict[str, Any]) -> Any:
         """One paced call; its failure as a delivery error (or _Uncertain)."""
