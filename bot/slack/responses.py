@@ -20,6 +20,20 @@ def slack_status(error: SlackApiError) -> int:
     return status if isinstance(status, int) else 0
 
 
+def rate_limited(error: SlackApiError) -> bool:
+    """A 429, however Slack said it (the status, or the `ratelimited` code)."""
+    return slack_status(error) == 429 or slack_error_code(error) == "ratelimited"
+
+
+def retry_after(error: SlackApiError) -> float:
+    """A 429's Retry-After in seconds; 1 when it gave none we can read."""
+    headers = getattr(error.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", 1) or 1)
+    except ValueError:  # an HTTP date, or garbage: wait the least
+        return 1.0
+
+
 def slack_error_code(error: SlackApiError) -> str:
     """Slack's `error` code; `http NNN` when the body had none; UNREADABLE when the
     body could not be read as Slack's JSON at all."""

@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.link import SlackLink
-from bot.slack.responses import slack_error_code, slack_status
+from bot.slack.responses import rate_limited, retry_after, slack_error_code
 from storage import slack_store
 from storage.models import ChatAddress, Person
 
@@ -62,9 +62,8 @@ class Roster:
                 method, http_verb="GET", params={"token": token, **args}
             )
         except SlackApiError as error:
-            if slack_status(error) == 429:
-                headers = getattr(error.response, "headers", None) or {}
-                self.link.pacer.hold(team, method, float(headers.get("Retry-After", 1) or 1))
+            if rate_limited(error):
+                self.link.pacer.hold(team, method, retry_after(error))
                 raise
             if slack_error_code(error) in ("user_not_found", "users_not_found"):
                 return None
@@ -93,7 +92,7 @@ class Roster:
             try:
                 return await self._lookup(team, token, person, address)
             except SlackApiError as error:
-                if slack_status(error) != 429 or not tries_left:
+                if not rate_limited(error) or not tries_left:
                     raise
                 log.info("roster: rate limited looking up %s; trying again", person.handle)
         return None

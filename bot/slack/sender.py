@@ -30,7 +30,13 @@ from bot.slack import files
 from bot.slack.link import SlackLink, refresh_refused
 from bot.slack.reasons import NOT_INSTALLED
 from bot.slack.render import render_message
-from bot.slack.responses import UNREADABLE, slack_error_code, slack_status
+from bot.slack.responses import (
+    UNREADABLE,
+    rate_limited,
+    retry_after,
+    slack_error_code,
+    slack_status,
+)
 from storage import directory, slack_store
 
 log = logging.getLogger(__name__)
@@ -65,15 +71,6 @@ BAD_PAYLOAD = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "inval
 # Slack's own trouble; the post may or may not have happened.
 UNCERTAIN = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 UNAUTHORISED_REASON = "slack: workspace token refused"
-
-
-def _retry_after(error: SlackApiError) -> float:
-    """A 429's Retry-After in seconds; 1 when it gave none we can read."""
-    headers = getattr(error.response, "headers", None) or {}
-    try:
-        return float(headers.get("Retry-After", 1) or 1)
-    except ValueError:  # an HTTP date, or garbage: wait the least
-        return 1.0
 
 
 def content_version(payload: dict[str, Any]) -> str:
@@ -165,12 +162,8 @@ class SlackMessenger:
                 raise PermanentDeliveryError(UNAUTHORISED_REASON) from None
             # Slack's passing trouble (5xx, 429, a cut-off answer): the token is still
             # good for the next try, and a 429 is a pace, not a failed attempt.
-            retry_after = None
-            if slack_status(api_error) == 429 or code == "ratelimited":
-                retry_after = _retry_after(api_error)
-            raise TemporaryDeliveryError(
-                f"slack token refresh: {code}", retry_after=retry_after
-            ) from None
+            wait = retry_after(api_error) if rate_limited(api_error) else None
+            raise TemporaryDeliveryError(f"slack token refresh: {code}", retry_after=wait) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TemporaryDeliveryError(f"slack token refresh: {type(error).__name__}") from None
         if not token:
@@ -181,19 +174,20 @@ class SlackMessenger:
         self, token: str, team: str, user: str, person_id: int, message: Message
     ) -> Delivery:
         rendered = render_message(message)
+        payload = rendered.payload()
         async with self.db.session() as session:
             await slack_store.begin_post(session, person_id, message.ref, datetime.now(UTC))
         args: dict[str, Any] = {
             "token": token,
             "channel": user,
-            **rendered.payload(),
+            **payload,
             "unfurl_links": False,
             "unfurl_media": False,
             "metadata": {
                 "event_type": METADATA_TYPE,
                 "event_payload": {
                     "ref": message.ref,
-                    "version": content_version(rendered.payload()),
+                    "version": content_version(payload),
                 },
             },
         }
@@ -353,11 +347,11 @@ class SlackMessenger:
 
     def _ratelimited(self, team: str, method: str, error: SlackApiError) -> float | None:
         """A 429: hold this method in this workspace for Retry-After seconds."""
-        if slack_status(error) != 429 and self._code(error) != "ratelimited":
+        if not rate_limited(error):
             return None
-        retry_after = _retry_after(error)
-        self.link.pacer.hold(team, method, retry_after)
-        return retry_after
+        wait = retry_after(error)
+        self.link.pacer.hold(team, method, wait)
+        return wait
 
     def _classify(self, team: str, method: str, error: SlackApiError) -> Exception:
         status = slack_status(error)
