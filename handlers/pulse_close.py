@@ -7,12 +7,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Refused
 from handlers.context import Services
+from handlers.pulse_outbox import outgoing
 from handlers.pulse_results import results_message, team_results
 from handlers.pulse_rounds import (
     PAUSE_AFTER_UNANSWERED,
     RoundClosed,
     _team_and_program,
-    outgoing,
 )
 from handlers.pulse_view import closed_message, paused_message
 from scheduler.people import person_timezone

@@ -1,4 +1,5 @@
-"""Opening and closing pulse rounds: who is asked, what, and when they are nudged."""
+"""Opening pulse rounds: who is asked, what, and the rules a program sets (the
+messages and reminders that go out: pulse_outbox.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,15 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.events import Refused
-from bot.messages import Message, notice
 from handlers.context import Services
-from handlers.pulse_view import local_time, pulse_message, round_ref
+from handlers.pulse_outbox import round_messages
 from prompts.instruments import Instrument
-from prompts.texts import text
-from scheduler.localtime import Availability, next_allowed
-from scheduler.people import availability, person_timezone
+from scheduler.localtime import Availability
+from scheduler.people import person_timezone
 from storage import audit, directory, outbox, pulse
 from storage.models import Person, Role, Team, Workspace
 from storage.pulse_models import PulseProgram, PulseRound
@@ -26,8 +24,6 @@ from storage.pulse_models import PulseProgram, PulseRound
 log = logging.getLogger(__name__)
 MAX_PULSES_PER_WEEK = 3  # fatigue governor: prompts per person per week, all programs
 PAUSE_AFTER_UNANSWERED = 3
-DEFAULT_REMINDERS = {"halfway": True, "before_close_hours": 12, "max": 2}
-REMINDER_STALE_AFTER = timedelta(hours=6)
 OPEN_BATCH_PEOPLE = 200  # people per transaction when many rounds open at once
 
 
@@ -191,18 +187,6 @@ def _why_not(left_out: Mapping[str, str]) -> str:
     return "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
 
 
-def reminder_times(program: PulseProgram, opened: datetime, closes: datetime) -> list[datetime]:
-    policy = {**DEFAULT_REMINDERS, **(program.reminders or {})}
-    times: list[datetime] = []
-    if policy.get("halfway"):
-        times.append(opened + (closes - opened) / 2)
-    before = policy.get("before_close_hours")
-    if before:
-        times.append(closes - timedelta(hours=float(before)))
-    wanted = sorted({t for t in times if opened < t < closes})
-    return wanted[: int(policy.get("max", 2))]
-
-
 async def open_round(
     services: Services,
     team_key: str,
@@ -308,7 +292,14 @@ async def _open_together(
             planned.append(error)
     new = [p for p in planned if isinstance(p, _Planned) and p.new]
     await pulse.create_rounds(session, [(p.round_, [i.id or 0 for i in p.invitees]) for p in new])
-    await outbox.enqueue_many(session, [m for p in new for m in _messages(p, now)])
+    await outbox.enqueue_many(
+        session,
+        [
+            m
+            for p in new
+            for m in round_messages(p.round_, p.instrument, p.invitees, p.opening, now)
+        ],
+    )
     for p in new:
         audit.record(
             session,
@@ -363,80 +354,3 @@ def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) 
     for person in invitees:  # the fatigue governor counts this round's invites
         rounds.recent[person.id or 0] = rounds.recent.get(person.id or 0, 0) + 1
     return _Planned(opening, round_, instrument, invitees, left_out)
-
-
-def _messages(planned: _Planned, now: datetime) -> list[outbox.Outgoing]:
-    """The round's invites and reminders. A message is rendered once for everyone who
-    shares a zone and locale, and its payload shared by their outbox rows."""
-    opening, round_, instrument = planned.opening, planned.round_, planned.instrument
-    assert round_.id is not None and instrument is not None
-    team, workspace, closes = opening.team, opening.workspace, round_.closes_at
-    invites: dict[tuple[str, str], dict[str, Any]] = {}
-    nudges: dict[tuple[str, str, int], dict[str, Any]] = {}
-    moved: dict[tuple[datetime, Availability], datetime] = {}
-    batch: list[outbox.Outgoing] = []
-    for person in planned.invitees:
-        person_id, locale = person.id or 0, person.locale
-        tz = person_timezone(person, team, workspace)
-        sent_at = max(opening.send_at.get(person_id, now), now)
-        zone = (tz.key, locale)
-        if zone not in invites:
-            message = pulse_message(round_, team.name, instrument, tz, {}, locale=locale)
-            invites[zone] = message.model_dump(mode="json")
-        batch.append(
-            outbox.Outgoing(
-                f"pulse:{round_.id}:invite:{person_id}",
-                person_id,
-                "pulse",
-                round_ref(round_.id),
-                invites[zone],
-                sent_at,
-                closes,
-            )
-        )
-        allowed = opening.availability.get(person_id) or availability(person, team, workspace)
-        for n, when in enumerate(reminder_times(opening.program, sent_at, closes), start=1):
-            if (when, allowed) not in moved:
-                moved[(when, allowed)] = next_allowed(when, allowed)[0]
-            at = moved[(when, allowed)]
-            if at >= closes:
-                continue
-            ref = f"{round_ref(round_.id)}:reminder:{n}"
-            if (*zone, n) not in nudges:
-                nudge = text(
-                    "pulse.reminder",
-                    locale,
-                    team=team.name,
-                    answered=0,
-                    total=len(round_.item_keys),
-                    closes=local_time(closes, tz),
-                )
-                nudges[(*zone, n)] = notice(ref, nudge).model_dump(mode="json")
-            # A nudge hours late (say, after downtime) is noise: it expires instead.
-            expires = min(closes, at + REMINDER_STALE_AFTER)
-            batch.append(
-                outbox.Outgoing(
-                    f"pulse:{round_.id}:remind:{person_id}:{n}",
-                    person_id,
-                    "pulse-reminder",
-                    ref,
-                    nudges[(*zone, n)],
-                    at,
-                    expires,
-                )
-            )
-    return batch
-
-
-def outgoing(
-    key: str, person: Person, kind: str, message: Message, at: datetime, expires: datetime | None
-) -> outbox.Outgoing:
-    return outbox.Outgoing(
-        dedupe_key=key,
-        person_id=person.id or 0,
-        kind=kind,
-        ref=message.ref,
-        payload=message.model_dump(mode="json"),
-        not_before=at,
-        expires_at=expires,
-    )
