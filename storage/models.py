@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -123,7 +123,15 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox_message"
     id: int | None = Field(default=None, primary_key=True)
-    dedupe_key: str = Field(unique=True, max_length=200)
+    # Bytewise on PostgreSQL ("C"), as SQLite's BINARY already is: cancelling by prefix
+    # is a key range, which equals "starts with" only under bytewise order.
+    dedupe_key: str = Field(
+        sa_column=Column(
+            String(200).with_variant(String(200, collation="C"), "postgresql"),
+            unique=True,
+            nullable=False,
+        )
+    )
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: str = Field(max_length=32)
     ref: str = Field(max_length=200, description="logical message id, for updates in place")

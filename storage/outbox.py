@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, TypeDecorator, bindparam, delete, or_, update
+from sqlalchemy import JSON, Dialect, TypeDecorator, Update, bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
@@ -216,17 +216,39 @@ async def _set(session: AsyncSession, message_id: int, **values: Any) -> None:
 
 async def cancel_pending(session: AsyncSession, key_prefix: str, reason: str) -> int:
     """Cancel every pending message whose dedupe key starts with the prefix:
-    its moment has passed (a round closed, an answer came)."""
-    statement = (
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.dedupe_key).startswith(key_prefix, autoescape=True),
-        )
+    its moment has passed (a round closed, an answer came). Returns how many."""
+    low, high = _key_range(key_prefix)
+    params = {"low": low} if high is None else {"low": low, "high": high}
+    result = await session.exec(_cancel_range(reason, bounded=high is not None), params=params)
+    return int(result.rowcount or 0)
+
+
+def _key_range(prefix: str) -> tuple[str, str | None]:
+    """The keys starting with `prefix` as low <= key < high, under bytewise (code point)
+    order; no high when no string above the prefix exists (the empty prefix). Exact for
+    any prefix: no LIKE, so no wildcards to escape."""
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
+        return prefix, None
+    bumped = ord(stem[-1]) + 1
+    if 0xD800 <= bumped <= 0xDFFF:  # surrogates cannot be stored: the next is U+E000
+        bumped = 0xE000
+    return prefix, stem[:-1] + chr(bumped)
+
+
+def _cancel_range(reason: str, bounded: bool) -> Update:
+    """Cancel the pending rows of one key range (bound as :low and, when bounded, :high).
+    The range sits in a subquery so that SQLite searches the unique index on dedupe_key;
+    with both terms in one WHERE it picks the status index and reads every pending row."""
+    table = SQLModel.metadata.tables["outbox_message"]
+    keys = select(table.c.id).where(table.c.dedupe_key >= bindparam("low"))
+    if bounded:
+        keys = keys.where(table.c.dedupe_key < bindparam("high"))
+    return (
+        update(table)
+        .where(table.c.id.in_(keys), table.c.status == OutboxStatus.PENDING.value)
         .values(status=OutboxStatus.CANCELLED.value, last_error=reason[:500])
     )
-    result = await session.exec(statement)
-    return int(result.rowcount or 0)
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
@@ -274,24 +296,13 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
 async def cancel_pending_prefixes(
     session: AsyncSession, prefixes: Iterable[str], reason: str
 ) -> None:
-    """`cancel_pending` for many prefixes in one executemany. Each prefix is a key range
-    (prefix <= key < prefix with its last character bumped), which the unique index on
-    dedupe_key answers without scanning the outbox."""
-    ranges = [
-        {"low": prefix, "high": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
-        for prefix in sorted(set(prefixes))
-        if prefix
-    ]
-    if not ranges:
-        return
-    table = SQLModel.metadata.tables["outbox_message"]
-    statement = (
-        update(table)
-        .where(
-            table.c.status == OutboxStatus.PENDING.value,
-            table.c.dedupe_key >= bindparam("low"),
-            table.c.dedupe_key < bindparam("high"),
-        )
-        .values(status=OutboxStatus.CANCELLED.value, last_error=reason[:500])
-    )
-    await session.exec(statement, params=ranges)
+    """`cancel_pending` for many prefixes in one executemany, each prefix a key range
+    that the unique index on dedupe_key answers without scanning the outbox. An empty
+    prefix is skipped: in a batch it is a slip, never a wish to cancel everything."""
+    ranges = [_key_range(prefix) for prefix in sorted(set(prefixes)) if prefix]
+    bounded = [{"low": low, "high": high} for low, high in ranges if high is not None]
+    if bounded:
+        await session.exec(_cancel_range(reason, bounded=True), params=bounded)
+    for low, high in ranges:
+        if high is None:  # a prefix of U+10FFFF only: nothing sorts above it
+            await session.exec(_cancel_range(reason, bounded=False), params={"low": low})
