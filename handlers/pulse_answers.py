@@ -28,7 +28,7 @@ from handlers.pulse_view import PulseLayout
 from prompts.instruments import Instrument
 from prompts.texts import text
 from scheduler.people import person_timezone
-from storage import anonymity, outbox, pulse_answers
+from storage import anonymity, pulse_answers
 from storage.db import Database
 from storage.pulse_answers import AnswerRow
 from storage.pulse_models import PulseRound
@@ -175,28 +175,24 @@ class AnswerDesk:
                         click.done.set_exception(error)
 
     async def _commit(self, batch: list[_Click]) -> None:
-        async with self.db.session() as session:
-            still_open = await pulse_answers.open_among(session, {c.round_id for c in batch})
-            kept = [c for c in batch if c.round_id in still_open]
-            await pulse_answers.save_answers(session, [c.row for c in kept])
-            firsts = [c for c in kept if c.first]
-            await pulse_answers.mark_answered(session, [(c.round_id, c.person_id) for c in firsts])
-            # Whoever answered needs no nudge.
-            await outbox.cancel_pending_prefixes(
-                session, [f"pulse:{c.round_id}:remind:{c.person_id}:" for c in firsts], "answered"
-            )
-            answers, comments = await pulse_answers.answers_and_comments(
-                session, {(c.round_id, c.row.respondent) for c in kept}
-            )
+        rows = [c.row for c in batch]
+        firsts = [(c.round_id, c.person_id) for c in batch if c.first]
+        # Whoever answered needs no nudge.
+        nudges: dict[int, list[str]] = {}
+        for round_id, person_id in firsts:
+            nudges.setdefault(round_id, []).append(f"pulse:{round_id}:remind:{person_id}:")
+        stored = await self.db.transact(
+            lambda connection: pulse_answers.store_batch(connection, rows, firsts, nudges)
+        )
         ANSWER_COMMITS.inc()
-        ANSWERS_STORED.inc(len(kept))
+        ANSWERS_STORED.inc(sum(1 for c in batch if c.round_id in stored.open_rounds))
         for click in batch:
-            if click.round_id not in still_open:
+            if click.round_id not in stored.open_rounds:
                 self.forget(click.round_id)
                 click.done.set_exception(Refused(text("pulse.closed.refused", click.locale)))
                 continue
             key = (click.round_id, click.row.respondent)
-            click.done.set_result((answers[key], comments.get(key)))
+            click.done.set_result((stored.answers[key], stored.comments.get(key)))
 
     def _forget_answered(self, click: _Click) -> None:
         snapshot = self._snapshots.get(click.round_id)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.tables  # noqa: F401  (registers every table on the metadata)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -59,6 +63,16 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._direct: Engine | None = None
+        self._direct_thread: ThreadPoolExecutor | None = None
+        database = make_url(self.url).database
+        if self.dialect == "sqlite" and database and database != ":memory:":
+            self._direct = create_engine(
+                make_url(self.url).set(drivername="sqlite"), connect_args={"timeout": 30}
+            )
+            event.listen(self._direct, "connect", _sqlite_direct)
+            event.listen(self._direct, "begin", _begin_immediate)
+            self._direct_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-transact")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -70,6 +84,28 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def transact(self, work: Callable[[Connection], T]) -> T:
+        """A unit of work written as one synchronous function of Core statements,
+        committed when it returns, rolled back if it raises. For the hottest
+        transaction (the answer desk's group commit).
+
+        aiosqlite hands every cursor call to its thread and back (~0.1 ms each, four or
+        five per statement: ~0.5 ms of CPU for a one-row SELECT), so on SQLite `work`
+        runs whole on a thread of its own over plain sqlite3, one hand-off per
+        transaction, which also begins IMMEDIATE: what it reads stays true until it
+        commits. On PostgreSQL it runs on the async engine: asyncpg is quick per
+        statement."""
+        if self._direct is None or self._direct_thread is None:
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work)
+        direct = self._direct
+
+        def run() -> T:
+            with direct.begin() as connection:
+                return work(connection)
+
+        return await asyncio.get_running_loop().run_in_executor(self._direct_thread, run)
 
     async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:
@@ -85,6 +121,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._direct is not None and self._direct_thread is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._direct_thread, self._direct.dispose
+            )
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
@@ -103,6 +143,17 @@ def _current(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _sqlite_direct(dbapi_connection: Any, record: Any) -> None:
+    """The transact() connection: our pragmas, and transactions begun by us (below)
+    rather than by the sqlite3 module, which would begin only at the first write."""
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

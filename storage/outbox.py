@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Dialect, TypeDecorator, Update, bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -218,8 +219,10 @@ async def cancel_pending(session: AsyncSession, key_prefix: str, reason: str) ->
     """Cancel every pending message whose dedupe key starts with the prefix:
     its moment has passed (a round closed, an answer came). Returns how many."""
     low, high = _key_range(key_prefix)
-    params = {"low": low} if high is None else {"low": low, "high": high}
-    result = await session.exec(_cancel_range(reason, bounded=high is not None), params=params)
+    params = {"low": low, "reason": reason[:500]}
+    if high is not None:
+        params["high"] = high
+    result = await session.exec(_CANCEL_RANGE[high is not None], params=params)
     return int(result.rowcount or 0)
 
 
@@ -236,10 +239,11 @@ def _key_range(prefix: str) -> tuple[str, str | None]:
     return prefix, stem[:-1] + chr(bumped)
 
 
-def _cancel_range(reason: str, bounded: bool) -> Update:
-    """Cancel the pending rows of one key range (bound as :low and, when bounded, :high).
-    The range sits in a subquery so that SQLite searches the unique index on dedupe_key;
-    with both terms in one WHERE it picks the status index and reads every pending row."""
+def _cancel_range(bounded: bool) -> Update:
+    """Cancel the pending rows of one key range (bound as :low and, when bounded,
+    :high) for a :reason. The range sits in a subquery so that SQLite searches the
+    unique index on dedupe_key; with both terms in one WHERE it picks the status index
+    and reads every pending row."""
     table = SQLModel.metadata.tables["outbox_message"]
     keys = select(table.c.id).where(table.c.dedupe_key >= bindparam("low"))
     if bounded:
@@ -247,8 +251,12 @@ def _cancel_range(reason: str, bounded: bool) -> Update:
     return (
         update(table)
         .where(table.c.id.in_(keys), table.c.status == OutboxStatus.PENDING.value)
-        .values(status=OutboxStatus.CANCELLED.value, last_error=reason[:500])
+        .values(status=OutboxStatus.CANCELLED.value, last_error=bindparam("reason"))
     )
+
+
+# Built once: cancelling runs with every batch of pulse answers.
+_CANCEL_RANGE = {bounded: _cancel_range(bounded) for bounded in (True, False)}
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
@@ -296,13 +304,22 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
 async def cancel_pending_prefixes(
     session: AsyncSession, prefixes: Iterable[str], reason: str
 ) -> None:
-    """`cancel_pending` for many prefixes in one executemany, each prefix a key range
-    that the unique index on dedupe_key answers without scanning the outbox. An empty
-    prefix is skipped: in a batch it is a slip, never a wish to cancel everything."""
+    """`cancel_pending` for many prefixes in one executemany (see `cancel_prefixes`)."""
+    wanted = list(prefixes)
+    await session.run_sync(lambda sync: cancel_prefixes(sync.connection(), wanted, reason))
+
+
+def cancel_prefixes(connection: Connection, prefixes: Iterable[str], reason: str) -> None:
+    """Cancel pending messages by key prefix, each prefix a key range that the unique
+    index on dedupe_key answers without scanning the outbox. An empty prefix is
+    skipped: in a batch it is a slip, never a wish to cancel everything."""
+    why = reason[:500]
     ranges = [_key_range(prefix) for prefix in sorted(set(prefixes)) if prefix]
-    bounded = [{"low": low, "high": high} for low, high in ranges if high is not None]
+    bounded = [
+        {"low": low, "high": high, "reason": why} for low, high in ranges if high is not None
+    ]
     if bounded:
-        await session.exec(_cancel_range(reason, bounded=True), params=bounded)
+        connection.execute(_CANCEL_RANGE[True], bounded)
     for low, high in ranges:
         if high is None:  # a prefix of U+10FFFF only: nothing sorts above it
-            await session.exec(_cancel_range(reason, bounded=False), params={"low": low})
+            connection.execute(_CANCEL_RANGE[False], {"low": low, "reason": why})

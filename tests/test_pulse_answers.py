@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 import storage.pulse_answers as pulse_answers_store
 from bot.events import ActionEvent, Actor, Refused
 from handlers.pulse_close import close_team_round
 from scheduler.clock import FakeClock
 from storage.models import OutboxMessage
-from storage.pulse_models import PulseInvite
+from storage.pulse_models import PulseInvite, PulseRound
 from tests.conftest import reset_postgres
 from tests.pulse_fixtures import EXECUTIVES, ITEMS, Org, running_org
 from tests.test_pulse import _answers, _open
@@ -31,13 +32,13 @@ class CountingCommits:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.commits = 0
-        real = pulse_answers_store.save_answers
+        real = pulse_answers_store.store_batch
 
-        async def counted(session: Any, rows: Any) -> None:
+        def counted(connection: Any, *args: Any) -> Any:
             self.commits += 1
-            await real(session, rows)
+            return real(connection, *args)
 
-        monkeypatch.setattr(pulse_answers_store, "save_answers", counted)
+        monkeypatch.setattr(pulse_answers_store, "store_batch", counted)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
@@ -119,8 +120,8 @@ async def test_a_failed_commit_is_reported_to_every_click_and_stores_nothing(
         round_id = await _open(org)
         real = pulse_answers_store.save_answers
 
-        async def broken(session: Any, rows: Any) -> None:
-            await real(session, rows)
+        def broken(connection: Any, rows: Any) -> None:
+            real(connection, rows)  # written inside the transaction, then it fails
             raise RuntimeError("disk full")
 
         monkeypatch.setattr(pulse_answers_store, "save_answers", broken)
@@ -154,4 +155,31 @@ async def test_a_click_queued_behind_a_close_is_refused_and_not_stored(
         await close_team_round(org.app.services, "leadership", "test")
         with pytest.raises(Refused):
             await org.app.router.on_action(_click(org, "ben", round_id, ITEMS[0], 3))
+        assert len(await _answers(org)) == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_a_click_during_a_close_waits_for_it_and_is_refused(
+    tmp_path: Path, clock: FakeClock, database: str
+) -> None:
+    """Another server is closing the round (its transaction holds the round) when a
+    click's batch commits: the batch waits for the close and then refuses the click,
+    where reading "open" first and writing after would store it in a closed round."""
+    url = await reset_postgres() if database == "postgres" else None
+    async with running_org(tmp_path, clock, database_url=url) as org:
+        round_id = await _open(org)
+        await org.app.router.on_action(_click(org, "ana", round_id, ITEMS[0], 3))  # snapshot
+        async with org.app.db.engine.connect() as closing:
+            await closing.begin()
+            await closing.execute(
+                update(PulseRound).where(col(PulseRound.id) == round_id).values(status="closed")
+            )
+            click = asyncio.ensure_future(
+                org.app.router.on_action(_click(org, "ben", round_id, ITEMS[0], 3))
+            )
+            await asyncio.sleep(0.5)
+            assert not click.done()  # held until the close ends
+            await closing.commit()
+        with pytest.raises(Refused):
+            await click
         assert len(await _answers(org)) == 1
