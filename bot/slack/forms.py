@@ -10,6 +10,7 @@ blocks in messages and sends their state with the next click.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -62,11 +63,7 @@ class Form:
 
     def compact(self) -> str | None:
         """The form as a button value, dropping prefill and placeholders if it must."""
-        for options in ({}, {"prefill": False}, {"prefill": False, "placeholders": False}):
-            encoded = self.encode(**options)
-            if len(encoded) <= BUTTON_VALUE:
-                return encoded
-        return None
+        return _compact(self)
 
     @classmethod
     def decode(cls, value: str) -> Form:
@@ -83,6 +80,16 @@ class Form:
             for i in data["i"]
         )
         return cls(str(data["a"]), str(data["v"]), str(data["s"]), inputs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compact(form: Form) -> str | None:
+    # Remembered: a pulse message carries the same form through every click's render.
+    for options in ({}, {"prefill": False}, {"prefill": False, "placeholders": False}):
+        encoded = form.encode(**options)
+        if len(encoded) <= BUTTON_VALUE:
+            return encoded
+    return None
 
 
 def form_of(message: Message) -> Form | None:

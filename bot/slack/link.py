@@ -5,12 +5,12 @@ near expiry) and the pacer."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -170,8 +170,9 @@ class SlackLink:
         """POST to a `response_url` (updates of the clicked message, ephemeral notices):
         status and body. Plain aiohttp on the pooled session, one retry when the
         connection broke: this runs after every click, and slack_sdk's webhook client
-        costs more than the post itself."""
-        data = json.dumps(body)
+        costs more than the post itself. orjson: a pulse message is ~10 KB of JSON, which
+        the standard library takes ~0.14 ms to encode."""
+        data = orjson.dumps(body)
         for attempt in (1, 2):
             try:
                 async with self.session.post(url, data=data, headers=JSON) as response:
