@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot import metrics
+from bot import collector, metrics
 from bot.local import api as local_api
 from bot.local.channel import LocalMessenger
 from bot.local.charts import setup_charts
@@ -160,4 +160,9 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.append(on_cleanup)
     mount_slack(web_app, app)  # after: its cleanup runs before the database closes
+
+    async def settle_collector(_: web.Application) -> None:
+        collector.settle()  # last: after every channel's startup has loaded its part
+
+    web_app.on_startup.append(settle_collector)
     return web_app

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -108,10 +107,6 @@ def mount_slack(web_app: web.Application, app: Pulsecoach) -> None:
             running["socket"] = handler
             log.info("slack: connected in Socket Mode")
         running["roster"] = asyncio.create_task(_keep_roster(app, channel))
-        # Everything loaded so far lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise stall the loop for ~200 ms under
-        # load and push acks past their budget.
-        gc.freeze()
 
     async def on_cleanup(_: web.Application) -> None:
         task = running.get("roster")
