@@ -20,6 +20,7 @@ back at once instead of each waiting out the bound.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -143,10 +144,15 @@ def names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     """One case-insensitive pattern for all `names` (three characters or more), whole
     words only, so "OKORO", "okoro", "Ana's" and "Ana:" match and "Banana" does not.
     A possessive keeps its "'s" ("a team member's")."""
-    found = {n.strip() for n in names if len(n.strip()) >= 3}
+    return _pattern(frozenset(n.strip() for n in names if len(n.strip()) >= 3))
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern(found: frozenset[str]) -> re.Pattern[str] | None:
+    # Remembered: a digest cleans every line against the same (workspace-sized) names.
     if not found:
         return None
-    alternatives = "|".join(re.escape(n) for n in sorted(found, key=len, reverse=True))
+    alternatives = "|".join(re.escape(n) for n in sorted(found, key=lambda n: (-len(n), n)))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
