@@ -16,7 +16,7 @@ from handlers.pulse_chart import data_url, trend_svg
 from handlers.pulse_rounds import _team_and_program, instrument_for
 from handlers.scoring import Alert, Response, RoundSummary, alerts, change, sparkline, summarize
 from prompts.instruments import STAGE_LABELS, Instrument
-from storage import pulse
+from storage import pulse_history
 from storage.models import Team
 from storage.pulse_models import PulseProgram, PulseRound
 
@@ -82,7 +82,7 @@ async def program_results(
 ) -> TeamResults:
     """`team_results` for a team and program already loaded (three queries)."""
     assert team.id is not None and program.id is not None
-    rounds = await pulse.closed_rounds_invited(session, team.id, limit, program.id)
+    rounds = await pulse_history.closed_rounds_invited(session, team.id, limit, program.id)
     return await rounds_results(services, session, team, program, rounds)
 
 
@@ -96,8 +96,8 @@ async def rounds_results(
     """The results of closed rounds already loaded with their invite counts (two
     queries): comments only from rounds that reach their comment threshold."""
     ids = [r.id or 0 for r, _ in rounds]
-    answers = await pulse.responses(session, ids)
-    texts = await pulse.comments(session, ids)
+    answers = await pulse_history.responses(session, ids)
+    texts = await pulse_history.comments(session, ids)
     instrument = instrument_for(services, program)
     results = []
     for round_, invited in rounds:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Refused
 from handlers.pulse_rounds import open_round
-from storage import directory, pulse
+from storage import directory, pulse, pulse_history
 from storage.models import Role
 from storage.pulse_models import PulseRound
 
@@ -45,7 +45,7 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
         if team is None or not programs:
             return ["demo pulse history skipped: no program for the demo team"]
         program = programs[0]
-        if await pulse.closed_rounds(session, team.id or 0, 1, program.id):
+        if await pulse_history.closed_rounds(session, team.id or 0, 1, program.id):
             return ["demo pulse history already there"]
         executives = await directory.members(session, team.id or 0, Role.EXECUTIVE)
         instrument = services.instruments[program.instrument]
@@ -83,7 +83,7 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
                     )
                 if rng.random() < 0.4:
                     comments.append((token, rng.choice(COMMENTS)))
-            await pulse.store_history(
+            await pulse_history.store_history(
                 session,
                 round_,
                 {p.id or 0 for p in answering},
