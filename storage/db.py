@@ -94,8 +94,8 @@ class Database:
         five per statement: ~0.5 ms of CPU for a one-row SELECT), so on SQLite `work`
         runs whole on a thread of its own over plain sqlite3, one hand-off per
         transaction, which also begins IMMEDIATE: what it reads stays true until it
-        commits. On PostgreSQL it runs on the async engine: asyncpg is quick per
-        statement."""
+        commits. On PostgreSQL it runs on the async engine, where a statement is one
+        round trip to the server and no thread is involved."""
         if self._direct is None or self._direct_thread is None:
             async with self.engine.begin() as connection:
                 return await connection.run_sync(work)
