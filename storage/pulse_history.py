@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,24 +57,6 @@ async def comments(session: AsyncSession, round_ids: Sequence[int]) -> dict[int,
     )
     for round_id, text in (await session.exec(query)).all():
         result[round_id].append(text)
-    return result
-
-
-async def invite_counts(
-    session: AsyncSession, round_ids: Sequence[int]
-) -> dict[int, tuple[int, int]]:
-    """round id -> (invited, answered)."""
-    result = {round_id: (0, 0) for round_id in round_ids}
-    if not round_ids:
-        return result
-    answered = func.sum(case((col(PulseInvite.answered), 1), else_=0))
-    query = (
-        select(PulseInvite.round_id, func.count(), answered)
-        .where(col(PulseInvite.round_id).in_(list(round_ids)))
-        .group_by(col(PulseInvite.round_id))
-    )
-    for round_id, invited, n_answered in (await session.exec(query)).all():
-        result[round_id] = (int(invited), int(n_answered or 0))
     return result
 
 
