@@ -356,3 +356,17 @@ async def test_coach_digest_validates_and_escapes_hostile_text(
         validate_blocks(home["blocks"], 100)
     finally:
         await app.db.dispose()
+
+
+def test_an_opener_carries_what_was_written_and_only_empty_forms_are_remembered() -> None:
+    def form(value: str) -> forms.Form:
+        box = TextInput(input_id="comment", label="Comment", value=value)
+        return forms.Form("pulse.comment", "7", "Send comment", (box,))
+
+    forms._compact.cache_clear()
+    empty, written = form(""), form("the offsite felt rushed")
+    assert forms.Form.decode(empty.compact() or "").inputs[0].value == ""
+    assert forms.Form.decode(written.compact() or "").inputs[0].value == ("the offsite felt rushed")
+    assert empty.compact() == empty.compact()
+    # Someone's comment is encoded each time, never kept in the process's cache.
+    assert forms._compact.cache_info().currsize == 1

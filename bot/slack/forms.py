@@ -63,6 +63,8 @@ class Form:
 
     def compact(self) -> str | None:
         """The form as a button value, dropping prefill and placeholders if it must."""
+        if any(i.value for i in self.inputs):  # holds what someone wrote: never kept
+            return _compact.__wrapped__(self)
         return _compact(self)
 
     @classmethod
@@ -84,7 +86,8 @@ class Form:
 
 @functools.lru_cache(maxsize=1024)
 def _compact(form: Form) -> str | None:
-    # Remembered: a pulse message carries the same form through every click's render.
+    # Remembered (empty forms only): a pulse message carries the same comment box
+    # through every click's render.
     for options in ({}, {"prefill": False}, {"prefill": False, "placeholders": False}):
         encoded = form.encode(**options)
         if len(encoded) <= BUTTON_VALUE:
