@@ -15,8 +15,9 @@ from sqlmodel import select
 
 from storage import outbox
 from storage.db import Database, async_url
-from storage.models import OutboxMessage, Person, Workspace
+from storage.models import OutboxMessage
 from tests.conftest import POSTGRES_URL
+from tests.people_helpers import local_person
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -38,12 +39,7 @@ def _keys(round_id: int) -> dict[str, str]:
 
 async def _seed(db: Database, round_ids: list[int]) -> None:
     async with db.session() as session:
-        workspace = Workspace(key="w", name="W", channel="local", external_id="w")
-        session.add(workspace)
-        await session.flush()
-        person = Person(workspace_id=workspace.id or 0, handle="ana", name="Ana")
-        session.add(person)
-        await session.flush()
+        person = await local_person(session)
         messages = [
             outbox.Outgoing(key, person.id or 0, "test", key, {}, NOW)
             for round_id in round_ids

@@ -14,7 +14,8 @@ from scheduler.clock import FakeClock
 from scheduler.sender import MAX_ATTEMPTS, Sender, backoff
 from storage import outbox
 from storage.db import Database
-from storage.models import ChatAddress, OutboxMessage, Person, Workspace
+from storage.models import ChatAddress, OutboxMessage
+from tests.people_helpers import local_person
 
 
 class ScriptedChannel:
@@ -34,12 +35,7 @@ class ScriptedChannel:
 
 async def _one_message(db: Database, clock: FakeClock) -> None:
     async with db.session() as session:
-        workspace = Workspace(key="w", name="W", channel="local", external_id="w")
-        session.add(workspace)
-        await session.flush()
-        person = Person(workspace_id=workspace.id or 0, handle="ana", name="Ana")
-        session.add(person)
-        await session.flush()
+        person = await local_person(session)
         session.add(ChatAddress(person_id=person.id or 0, channel="local", address={}))
         await outbox.enqueue(
             session,
