@@ -35,7 +35,7 @@ from handlers.digest_content import (
 from handlers.pulse_results import RoundResult, TeamResults
 from handlers.pulse_rounds import _team_and_program
 from handlers.scoring import DROP_ALERT_POINTS
-from handlers.summarizer import redact
+from handlers.text_hygiene import redact
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage import commitments as storage_commitments

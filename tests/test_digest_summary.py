@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from handlers.digest_send import DigestOptions
 from handlers.fallback_summary import focus_questions, themes
-from handlers.summarizer import inert
+from handlers.text_hygiene import inert
 from scheduler.clock import FakeClock
 from storage.models import OutboxMessage
 from tests.digest_helpers import (
