@@ -301,18 +301,11 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-async def cancel_pending_prefixes(
-    session: AsyncSession, prefixes: Iterable[str], reason: str
-) -> None:
-    """`cancel_pending` for many prefixes in one executemany (see `cancel_prefixes`)."""
-    wanted = list(prefixes)
-    await session.run_sync(lambda sync: cancel_prefixes(sync.connection(), wanted, reason))
-
-
 def cancel_prefixes(connection: Connection, prefixes: Iterable[str], reason: str) -> None:
-    """Cancel pending messages by key prefix, each prefix a key range that the unique
-    index on dedupe_key answers without scanning the outbox. An empty prefix is
-    skipped: in a batch it is a slip, never a wish to cancel everything."""
+    """`cancel_pending` for many prefixes in one executemany (the answer desk's group
+    commit runs it), each prefix a key range that the unique index on dedupe_key
+    answers without scanning the outbox. An empty prefix is skipped: in a batch it is
+    a slip, never a wish to cancel everything."""
     why = reason[:500]
     ranges = [_key_range(prefix) for prefix in sorted(set(prefixes)) if prefix]
     bounded = [

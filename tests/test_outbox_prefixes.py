@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
 from storage.db import Database, async_url
@@ -35,6 +36,14 @@ def _keys(round_id: int) -> dict[str, str]:
         f"{base}:4:1": "pending",
         f"pulse:{round_id}:invite:5": "pending",
     }
+
+
+async def _cancel_prefixes(session: AsyncSession, prefixes: list[str]) -> None:
+    """`outbox.cancel_prefixes` inside the session's transaction, as the group commit
+    runs it inside its own."""
+    await session.run_sync(
+        lambda sync: outbox.cancel_prefixes(sync.connection(), prefixes, "answered")
+    )
 
 
 async def _seed(db: Database, round_ids: list[int]) -> None:
@@ -65,8 +74,8 @@ async def _assert_prefixes_cancel_exactly(db: Database) -> None:
         # LIKE wildcards in a prefix are plain characters: nothing starts with these.
         assert await outbox.cancel_pending(session, "pulse:1:remind:_:", "answered") == 0
         assert await outbox.cancel_pending(session, "pulse:1:remind:%", "answered") == 0
-        await outbox.cancel_pending_prefixes(
-            session, ["pulse:2:remind:5:", "pulse:3:remind:5:", "pulse:9:remind:5:"], "answered"
+        await _cancel_prefixes(
+            session, ["pulse:2:remind:5:", "pulse:3:remind:5:", "pulse:9:remind:5:"]
         )
     expected = {**_keys(1), **_keys(2), **_keys(3)}
     assert await _statuses(db) == expected
@@ -133,9 +142,7 @@ async def test_prefix_cancellation_searches_the_dedupe_key_index(db: Database) -
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     try:
         async with db.session() as session:
-            await outbox.cancel_pending_prefixes(
-                session, ["pulse:1:remind:5:", "pulse:1:remind:4:"], "answered"
-            )
+            await _cancel_prefixes(session, ["pulse:1:remind:5:", "pulse:1:remind:4:"])
             await outbox.cancel_pending(session, "pulse:1:remind:50:", "answered")
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
