@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.commitment_models import Commitment, CommitmentCheckIn
+from storage.dialects import insert_for
 from storage.models import Person, Team, Workspace
 
 OPEN_STATUSES = ("pending", "active", "paused")
@@ -62,8 +61,7 @@ async def ensure_checkin(
     session: AsyncSession, commitment_id: int, occurrence: str, asked_at: datetime
 ) -> CommitmentCheckIn:
     """The check-in of one occurrence, created once however often the occurrence fires."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session.get_bind().dialect.name)
     table = SQLModel.metadata.tables["commitment_checkin"]
     statement = (
         insert(table)

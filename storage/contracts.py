@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Integer, String, cast, delete, func, null, union_all
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,13 +21,10 @@ from storage.commitment_models import (
     ContractVersion,
     TeamContract,
 )
+from storage.dialects import insert_for
 from storage.models import Team, Workspace
 
 ANONYMOUS = "anonymous"
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --------------------------------------------------------------------------- contracts
@@ -96,7 +90,7 @@ async def acknowledge(
     """Record an acknowledgement once (double clicks store one row). True when new."""
     table = SQLModel.metadata.tables["contract_ack"]
     statement = (
-        _insert(session)(table)
+        insert_for(session.get_bind().dialect.name)(table)
         .values(version_id=version_id, person_id=person_id, acked_at=now)
         .on_conflict_do_nothing(index_elements=["version_id", "person_id"])
     )
@@ -182,7 +176,7 @@ async def save_rating(
     """Insert or change one rating; a double click or a retry stores one row."""
     table = SQLModel.metadata.tables["contract_rating"]
     statement = (
-        _insert(session)(table)
+        insert_for(session.get_bind().dialect.name)(table)
         .values(check_id=check_id, respondent=respondent, norm_key=norm_key, score=score)
         .on_conflict_do_update(
             index_elements=["check_id", "respondent", "norm_key"], set_={"score": score}

@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, TypeDecorator, Update, bindparam, delete, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import insert_for
 from storage.models import OutboxMessage, OutboxStatus, Person, Workspace
 from storage.types import utcnow
 
@@ -60,7 +59,7 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> i
         row.update(created_at=created, payload_json=text)
         del row["payload"]
         rows.append(row)
-    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(bind.dialect.name)
     table = SQLModel.metadata.tables["outbox_message"]
     statement = (
         insert(table)

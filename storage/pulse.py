@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import anonymity
+from storage.dialects import insert_for
 from storage.models import Membership, OutboxMessage, Person, Role, Team, Workspace
 from storage.pulse_models import (
     PulseAnswer,
@@ -143,8 +142,7 @@ async def save_answer(
     session: AsyncSession, round_id: int, respondent: str, item_key: str, score: int
 ) -> None:
     """Insert or change one answer; a double click or a retry stores one row."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session.get_bind().dialect.name)
     table = SQLModel.metadata.tables["pulse_answer"]
     statement = (
         insert(table)

@@ -13,13 +13,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
+from storage.dialects import insert_for
 from storage.models import Person, Team, Workspace
 from storage.pulse_models import (
     PulseAnswer,
@@ -138,8 +137,7 @@ _COMMENTS_OF = sa_select(_COMMENTS.c.respondent, _COMMENTS.c.text).where(
 
 
 def _upsert(dialect: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(_ANSWERS)
+    statement = insert_for(dialect)(_ANSWERS)
     return statement.on_conflict_do_update(
         index_elements=["round_id", "respondent", "item_key"],
         set_={"score": statement.excluded.score},

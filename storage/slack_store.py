@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialects import insert_for
 from storage.models import Channel, ChatAddress, Person, Workspace
 from storage.slack_models import (
     SlackBot,
@@ -143,8 +142,7 @@ async def consume_state(session: AsyncSession, state: str, now: datetime) -> boo
 
 async def first_sighting(session: AsyncSession, event_id: str, now: datetime) -> bool:
     """Record an event id; False when it was seen before (a retry)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session.get_bind().dialect.name)
     table = SQLModel.metadata.tables["slack_event"]
     statement = (
         insert(table)
