@@ -26,15 +26,12 @@ from sqlalchemy import event
 
 from bot.app import Pulsecoach
 from bot.settings import Settings
-from handlers.digest_build import build_team_part
-from handlers.digest_send import DigestOptions, finish, send_digest, summary_request
-from handlers.digest_view import digest_message
-from handlers.fallback_summary import fallback_summary
-from scheduler.clock import FakeClock
-from storage import digests
-from storage.commitment_models import (
-    Commitment,
-    CommitmentCheckIn,
+from handlers.digests.build import build_team_part
+from handlers.digests.fallback import fallback_summary
+from handlers.digests.send import DigestOptions, finish, send_digest, summary_request
+from handlers.digests.view import digest_message
+from storage.commitments.models import Commitment, CommitmentCheckIn
+from storage.contracts.models import (
     ContractCheck,
     ContractCheckInvite,
     ContractComment,
@@ -42,8 +39,10 @@ from storage.commitment_models import (
     ContractVersion,
     TeamContract,
 )
-from storage.models import Membership, Person, Team, Workspace
-from storage.pulse_models import PulseAnswer, PulseComment, PulseInvite, PulseProgram, PulseRound
+from storage.core.models import Membership, Person, Team, Workspace
+from storage.digests import queries as digests
+from storage.pulse.models import PulseAnswer, PulseComment, PulseInvite, PulseProgram, PulseRound
+from tests.support.clock import FakeClock
 
 LEADERS = 12
 WEEKS = 104

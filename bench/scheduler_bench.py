@@ -29,13 +29,13 @@ from sqlmodel import col
 
 from bot.app import Pulsecoach
 from bot.settings import Settings
-from handlers.pulse_schedule import cadence_of
+from handlers.pulse.schedule import cadence_of
 from prompts.texts import text
-from scheduler.clock import FakeClock
-from scheduler.localtime import Availability, plan
-from storage.models import ChatAddress, Membership, Person, Team, Workspace
-from storage.pulse_models import PulseProgram
-from storage.schedule_models import ScheduleEntry
+from scheduler.calendar.localtime import Availability, plan
+from storage.core.models import ChatAddress, Membership, Person, Team, Workspace
+from storage.core.schedule_models import ScheduleEntry
+from storage.pulse.models import PulseProgram
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))[:300]

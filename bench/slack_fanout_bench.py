@@ -27,9 +27,9 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bench.slack_org import build, database, seed, user_id
-from handlers.pulse_rounds import open_round
-from storage.models import OutboxMessage, OutboxStatus
-from tests.slack_standin import SlackStandIn
+from handlers.pulse.rounds import open_round
+from storage.core.models import OutboxMessage, OutboxStatus
+from tests.support.slack.standin import SlackStandIn
 
 
 async def pending_invites(app: object) -> int:

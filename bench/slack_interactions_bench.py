@@ -31,11 +31,11 @@ from aiohttp import web
 from sqlmodel import func, select
 
 from bench.slack_org import SECRET, build, database, seed, user_id
-from handlers.pulse_rounds import open_round
-from storage.db import Database
-from storage.pulse_models import PulseAnswer
-from tests.slack_helpers import block_action, interactive_body, signed_headers
-from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from handlers.pulse.rounds import open_round
+from storage.core.db import Database
+from storage.pulse.models import PulseAnswer
+from tests.support.slack.helpers import block_action, interactive_body, signed_headers
+from tests.support.slack.standin import BOT_TOKEN, SlackStandIn
 
 
 def nearest_rank(ordered: list[float], share: float) -> float:

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import Pulsecoach
 from bot.settings import Settings
-from scheduler.clock import Clock
-from storage.db import async_url
-from storage.models import ChatAddress, Membership, Person, Team, Workspace
-from storage.pulse_models import PulseProgram
-from storage.types import utcnow
-from tests.slack_standin import BOT_TOKEN, TEAM
+from scheduler.calendar.clock import Clock
+from storage.core.db import async_url
+from storage.core.models import ChatAddress, Membership, Person, Team, Workspace
+from storage.core.types import utcnow
+from storage.pulse.models import PulseProgram
+from tests.support.slack.standin import BOT_TOKEN, TEAM
 
 SECRET = "bench-signing-secret"
 

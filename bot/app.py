@@ -9,27 +9,31 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot import collector, metrics
+from bot import collector
+from bot.charts import setup_charts
+from bot.core import metrics
+from bot.core.messenger import Messenger
 from bot.local import api as local_api
 from bot.local.channel import LocalMessenger
-from bot.local.charts import setup_charts
-from bot.messenger import Messenger
 from bot.settings import Settings
 from bot.slack.mount import mount_slack, slack_messenger
-from handlers import commitment_schedule, contract_schedule, digest_schedule, pulse_schedule
+from handlers.commitments import schedule as commitment_schedule
 from handlers.context import Services
-from handlers.digests import digest_options
-from handlers.pulse_close import close_due_rounds
+from handlers.contracts import schedule as contract_schedule
+from handlers.digests import schedule as digest_schedule
+from handlers.digests.commands import digest_options
+from handlers.pulse import schedule as pulse_schedule
+from handlers.pulse.close import close_due_rounds
 from handlers.router import Router
 from prompts.instruments import load_instruments
-from scheduler.clock import Clock, SystemClock
-from scheduler.dispatch import Dispatcher, Fired, KindHandler
-from scheduler.leader import LeaderLock
-from scheduler.runtime import SchedulerRuntime, SystemJob
-from scheduler.sender import Sender
-from storage import outbox
-from storage.db import Database
-from storage.schedule_models import ScheduleEntry
+from scheduler.calendar.clock import Clock, SystemClock
+from scheduler.runtime.dispatch import Dispatcher, Fired, KindHandler
+from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
+from scheduler.runtime.leader import LeaderLock
+from scheduler.runtime.sender import Sender
+from storage.core import outbox
+from storage.core.db import Database
+from storage.core.schedule_models import ScheduleEntry
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.events import ActionEvent, Reply, TextEvent
-from handlers.pulse_answers import AnswerDesk
+from bot.core.events import ActionEvent, Reply, TextEvent
+from handlers.pulse.answers import AnswerDesk
 from prompts.instruments import Instrument
-from scheduler.clock import Clock
-from storage.db import Database
+from scheduler.calendar.clock import Clock
+from storage.core.db import Database
 
 
 @dataclass

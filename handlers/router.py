@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from bot.events import ActionEvent, Reply, TextEvent, UnknownAction
-from handlers import admin, commitments, contracts, digests, home, home_view, pulse
+from bot.core.events import ActionEvent, Reply, TextEvent, UnknownAction
+from handlers.commitments import commands as commitments
 from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.contracts import commands as contracts
+from handlers.digests import commands as digests
+from handlers.home import admin
+from handlers.home import commands as home
+from handlers.home import view as home_view
+from handlers.pulse import commands as pulse
 
 CAPABILITIES = (home, pulse, admin, home_view, commitments, contracts, digests)
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from scheduler.clock import FakeClock
-from storage.db import Database, async_url
-from tests.llm_standin import LLMStandIn, llm_standin
+from storage.core.db import Database, async_url
+from tests.support.clock import FakeClock
+from tests.support.llm_standin import LLMStandIn, llm_standin
 
 POSTGRES_URL = os.environ.get(
     "PULSECOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

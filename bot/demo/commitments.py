@@ -14,21 +14,24 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from handlers.commitment_schedule import (
+from handlers.commitments.schedule import (
     cadence_of,
     context_of,
     enqueue,
     leader_availability,
     plan_in,
 )
-from handlers.commitments_view import confirm_message
-from handlers.contract_schedule import plan_in as plan_contract
-from handlers.contracts import save_version
-from handlers.pulse_rounds import rotation
-from scheduler.localtime import plan_occurrence
-from storage import commitments, contracts, directory, outbox
-from storage.commitment_models import Commitment, ContractCheck
-from storage.models import Role, Team
+from handlers.commitments.view import confirm_message
+from handlers.contracts.commands import save_version
+from handlers.contracts.schedule import plan_in as plan_contract
+from handlers.pulse.rounds import rotation
+from scheduler.calendar.localtime import plan_occurrence
+from storage.commitments import queries as commitments
+from storage.commitments.models import Commitment
+from storage.contracts import queries as contracts
+from storage.contracts.models import ContractCheck
+from storage.core import directory, outbox
+from storage.core.models import Role, Team
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession

@@ -11,11 +11,13 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.events import Refused
-from handlers.pulse_rounds import open_round
-from storage import directory, pulse, pulse_history
-from storage.models import Role
-from storage.pulse_models import PulseRound
+from bot.core.events import Refused
+from handlers.pulse.rounds import open_round
+from storage.core import directory
+from storage.core.models import Role
+from storage.pulse import history as pulse_history
+from storage.pulse import rounds as pulse
+from storage.pulse.models import PulseRound
 
 if TYPE_CHECKING:
     from bot.app import Pulsecoach

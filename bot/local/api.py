@@ -19,13 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
-from bot.messages import Message, notice
-from bot.metrics import ACTION_SECONDS, ACTIONS
+from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
+from bot.core.messages import Message, notice
+from bot.core.metrics import ACTION_SECONDS, ACTIONS
 from handlers.router import Router
-from storage import directory, local_inbox
-from storage.db import Database
-from storage.models import LocalMessage, Person
+from storage.channels import local_inbox
+from storage.core import directory
+from storage.core.db import Database
+from storage.core.models import LocalMessage, Person
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"

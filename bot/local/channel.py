@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Message
-from bot.messenger import Delivery
-from storage import local_inbox
-from storage.db import Database
+from bot.core.messages import Message
+from bot.core.messenger import Delivery
+from storage.channels import local_inbox
+from storage.core.db import Database
 
 
 class LocalMessenger:

@@ -10,10 +10,10 @@ import asyncio
 import logging
 import time
 
-from bot.events import Actor
+from bot.core.events import Actor
 from bot.slack.roster import Roster
-from storage import slack_store
-from storage.db import Database
+from storage.channels import slack as slack_store
+from storage.core.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from bot.slack.sender import UNAUTHORISED_REASON, SlackMessenger
 from bot.slack.updates import MessageUpdates
 from handlers.context import Services
 from handlers.router import Router
-from storage import slack_store
+from storage.channels import slack as slack_store
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from storage import slack_store
-from storage.db import Database
+from storage.channels import slack as slack_store
+from storage.core.db import Database
 
 MEMORY = 10_000
 KEEP = timedelta(days=1)

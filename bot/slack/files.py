@@ -17,8 +17,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.images import ImageFile
-from bot.messages import Image, Message
+from bot.core.images import ImageFile
+from bot.core.messages import Image, Message
 from bot.slack.blockkit import clip
 from bot.slack.link import SlackLink
 from bot.slack.pacing import Pacer

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import Block, Button, Buttons, Message, TextInput
+from bot.core.messages import Block, Button, Buttons, Message, TextInput
 from bot.slack.blockkit import (
     BUTTON_VALUE,
     INPUT_LABEL,

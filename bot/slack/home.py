@@ -6,10 +6,10 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import Message, Text
+from bot.core.messages import Message, Text
 from bot.slack.render import render_home
-from handlers import home_view
 from handlers.context import Services
+from handlers.home import view as home_view
 from prompts.texts import text
 
 log = logging.getLogger(__name__)

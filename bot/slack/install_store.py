@@ -18,9 +18,9 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.slack.crypto import Sealer
-from storage import slack_store
-from storage.db import Database
-from storage.slack_models import SlackBot, SlackInstallation
+from storage.channels import slack as slack_store
+from storage.channels.slack_models import SlackBot, SlackInstallation
+from storage.core.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
+from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
 from bot.slack import forms
 from bot.slack.actors import Actors
 from bot.slack.background import AfterAck

@@ -24,7 +24,7 @@ from bot.slack.crypto import Sealer
 from bot.slack.install_store import DatabaseInstallationStore
 from bot.slack.pacing import Pacer
 from bot.slack.responses import slack_error_code
-from storage.db import Database
+from storage.core.db import Database
 
 log = logging.getLogger(__name__)
 

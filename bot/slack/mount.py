@@ -14,16 +14,16 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.images import ImageFile, ImageResolver
-from bot.messenger import Messenger
+from bot.core.images import ImageFile, ImageResolver
+from bot.core.messenger import Messenger
 from bot.slack.app import INSTALL_REASONS, SlackChannel
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.responses import slack_error_code
 from bot.slack.sender import SlackMessenger
 from handlers.context import Services
-from handlers.digest_chart import digest_chart_png
-from handlers.digest_view import attachment_digest
-from storage import slack_store
+from handlers.digests.chart import digest_chart_png
+from handlers.digests.view import attachment_digest
+from storage.channels import slack as slack_store
 
 if TYPE_CHECKING:
     from bot.app import Pulsecoach

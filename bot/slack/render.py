@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.messages import (
+from bot.core.messages import (
     Block,
     Button,
     Buttons,

@@ -24,9 +24,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import Reply
-from bot.messages import Message
-from bot.messenger import PermanentDeliveryError, TemporaryDeliveryError
+from bot.core.events import Reply
+from bot.core.messages import Message
+from bot.core.messenger import PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import forms
 from bot.slack.blockkit import MODAL_BUTTON, MODAL_TITLE, escape, plain
 from bot.slack.home import Home

@@ -19,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.link import SlackLink
 from bot.slack.responses import rate_limited, retry_after, slack_error_code
-from storage import slack_store
-from storage.models import ChatAddress, Person
+from storage.channels import slack as slack_store
+from storage.core.models import ChatAddress, Person
 
 log = logging.getLogger(__name__)
 

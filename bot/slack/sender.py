@@ -23,9 +23,9 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackTokenRotationError
 
-from bot.images import ImageResolver
-from bot.messages import Message
-from bot.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
+from bot.core.images import ImageResolver
+from bot.core.messages import Message
+from bot.core.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import files
 from bot.slack.link import SlackLink, refresh_refused
 from bot.slack.reasons import NOT_INSTALLED
@@ -37,7 +37,8 @@ from bot.slack.responses import (
     slack_error_code,
     slack_status,
 )
-from storage import directory, slack_store
+from storage.channels import slack as slack_store
+from storage.core import directory
 
 log = logging.getLogger(__name__)
 

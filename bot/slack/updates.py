@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.metrics import MESSAGE_UPDATES
+from bot.core.metrics import MESSAGE_UPDATES
 from bot.slack.background import AfterAck
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ more optional list, an ``async def apply_X(session, cfg, ids, changes)`` and an
 `Section` entry in `SECTIONS` below. Appliers raise
 `FieldError` with the full path into the file for problems only the database reveals,
 look up what earlier sections resolved in `Ids`, and report through `Changes.record`.
-All database access goes through `storage.config_state`.
+All database access goes through `storage.core.config_state`.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ from handlers.config.organisation import (
 )
 from handlers.config.programs import apply_programs, export_programs
 from handlers.config.sessions import apply_sessions, export_sessions
-from storage import config_state
-from storage.db import Database
+from storage.core import config_state
+from storage.core.db import Database
 
 __all__ = [
     "SECTIONS",

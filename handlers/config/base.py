@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.config.schema import Config
-from storage import config_state
-from storage.models import Person, Team, Workspace
+from storage.core import config_state
+from storage.core.models import Person, Team, Workspace
 
 
 @dataclass

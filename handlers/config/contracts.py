@@ -38,17 +38,19 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.events import Refused
-from handlers.commitment_input import Draft, apply_draft
-from handlers.commitments import owner_team
+from bot.core.events import Refused
+from handlers.commitments.commands import owner_team
+from handlers.commitments.drafts import Draft, apply_draft
 from handlers.config.base import Changes, Ids, _diff, _Flow, _id, _update_line
 from handlers.config.contract_spec import CommitmentSpec, ContractSpec
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.schema import Config
-from handlers.contracts import clean_norms, save_version
-from storage import commitments, config_state, contracts, directory, schedule
-from storage.commitment_models import Commitment
-from storage.types import utcnow
+from handlers.contracts.commands import clean_norms, save_version
+from storage.commitments import queries as commitments
+from storage.commitments.models import Commitment
+from storage.contracts import queries as contracts
+from storage.core import config_state, directory, schedule
+from storage.core.types import utcnow
 
 
 def _contract_columns(spec: ContractSpec) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from pydantic import (
     StrictStr,
 )
 
-from storage.models import Role
+from storage.core.models import Role
 
 Loc = tuple[str | int, ...]
 

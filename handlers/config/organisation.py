@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
 from handlers.config.fields import ROLES, WEEKDAYS, FieldError
 from handlers.config.schema import Config, Leave, PersonSpec
-from storage import config_state
-from storage.models import Channel, Person, Workspace
+from storage.core import config_state
+from storage.core.models import Channel, Person, Workspace
 
 # --------------------------------------------------------------------------- workspaces
 

@@ -31,8 +31,9 @@ from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.program_spec import ProgramSpec, RemindersSpec
 from handlers.config.schema import Config
 from prompts.instruments import InstrumentError, configured_instruments
-from storage import config_state, pulse, schedule
-from storage.pulse_models import PulseProgram
+from storage.core import config_state, schedule
+from storage.pulse import rounds as pulse
+from storage.pulse.models import PulseProgram
 
 
 def _columns(spec: ProgramSpec) -> dict[str, dict[str, Any]]:

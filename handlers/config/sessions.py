@@ -26,11 +26,12 @@ from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.schema import Config
 from handlers.config.session_spec import SessionsSpec
-from handlers.digest_period import plan_zone
-from scheduler.localtime import local_instant
-from storage import config_state, digests
-from storage.digest_models import CoachingPlan
-from storage.models import Team, Workspace
+from handlers.digests.period import plan_zone
+from scheduler.calendar.localtime import local_instant
+from storage.core import config_state
+from storage.core.models import Team, Workspace
+from storage.digests import queries as digests
+from storage.digests.models import CoachingPlan
 
 
 def _columns(spec: SessionsSpec, creating: bool) -> dict[str, dict[str, Any]]:

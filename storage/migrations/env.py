@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection pulsecoach hands it (see storage.db)."""
+"""Alembic environment: runs on the connection pulsecoach hands it (see storage.core.db)."""
 
 from alembic import context
 from sqlmodel import SQLModel

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import storage.types
+import storage.core.types
 
 
 revision: str = '0002'
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('min_comments', sa.Integer(), nullable=False),
     sa.Column('team_sees_results', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('team_id', 'key')
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('program_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('unanswered_streak', sa.Integer(), nullable=False),
-    sa.Column('paused_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paused_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['program_id'], ['pulse_program.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -74,9 +74,9 @@ def upgrade() -> None:
     sa.Column('privacy', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('min_respondents', sa.Integer(), nullable=False),
     sa.Column('min_comments', sa.Integer(), nullable=False),
-    sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closes_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['program_id'], ['pulse_program.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),

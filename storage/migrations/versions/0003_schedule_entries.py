@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import storage.types
+import storage.core.types
 
 
 revision: str = '0003'
@@ -26,9 +26,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
-    sa.Column('due_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('last_run_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_outcome', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('kind', 'subject_id')

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import storage.types
+import storage.core.types
 
 
 revision: str = '0005'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('is_enterprise_install', sa.Boolean(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('secrets', sa.Text(), nullable=False),
-    sa.Column('installed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('installed_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('client_id', 'enterprise_id', 'team_id', 'user_id')
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('is_enterprise_install', sa.Boolean(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('secrets', sa.Text(), nullable=False),
-    sa.Column('installed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('installed_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('client_id', 'enterprise_id', 'team_id')
     )
@@ -55,7 +55,7 @@ def upgrade() -> None:
 
     op.create_table('slack_oauth_state',
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('state')
     )
     with op.batch_alter_table('slack_oauth_state', schema=None) as batch_op:
@@ -63,7 +63,7 @@ def upgrade() -> None:
 
     op.create_table('slack_event',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('received_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id')
     )
     with op.batch_alter_table('slack_event', schema=None) as batch_op:
@@ -75,8 +75,8 @@ def upgrade() -> None:
     sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('attempted_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('person_id', 'ref')

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import storage.types
+import storage.core.types
 
 
 revision: str = '0006'
@@ -40,10 +40,10 @@ def upgrade() -> None:
     sa.Column('partner_summary', sa.Boolean(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('snoozed_until', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('snoozed_until', storage.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
     sa.ForeignKeyConstraint(['partner_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('min_comments', sa.Integer(), nullable=False),
     sa.Column('team_sees_results', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('team_id')
@@ -78,10 +78,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('commitment_id', sa.Integer(), nullable=False),
     sa.Column('occurrence', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('asked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('asked_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.Column('reflection', sqlmodel.sql.sqltypes.AutoString(length=280), nullable=True),
-    sa.Column('answered_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['commitment_id'], ['commitment.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('commitment_id', 'occurrence')
@@ -95,7 +95,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('norms', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['team_contract.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -108,7 +108,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('acked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acked_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['version_id'], ['contract_version.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -130,9 +130,9 @@ def upgrade() -> None:
     sa.Column('privacy', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('min_respondents', sa.Integer(), nullable=False),
     sa.Column('min_comments', sa.Integer(), nullable=False),
-    sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closes_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', storage.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', storage.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['contract_id'], ['team_contract.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.ForeignKeyConstraint(['version_id'], ['contract_version.id'], ),

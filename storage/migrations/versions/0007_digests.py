@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import storage.types
+import storage.core.types
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("lead_hours", sa.Integer(), nullable=False),
         sa.Column("weekly_weekday", sa.Integer(), nullable=True),
         sa.Column("weekly_at", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
-        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id"),
@@ -42,10 +42,10 @@ def upgrade() -> None:
         "coaching_session",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", storage.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "starts_at"),
@@ -63,9 +63,9 @@ def upgrade() -> None:
         sa.Column("coach_id", sa.Integer(), nullable=False),
         sa.Column("occasion", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("period_start", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("period_end", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("session_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("period_start", storage.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("period_end", storage.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("session_at", storage.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("summary_source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column(
             "fallback_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("message", sa.JSON(), nullable=False),
         sa.Column("chart_token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("outbox_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", storage.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["coach_id"], ["person.id"]),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,94 @@
+"""`pulsecoach digest …`: send a coach digest now, or preview one in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from bot.cli.pulse import _plain, _run
+
+if TYPE_CHECKING:
+    from bot.app import Pulsecoach
+    from bot.settings import Settings
+
+
+def add_digest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    digest = sub.add_parser("digest", help="coach digests: send now, preview")
+    verbs = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
+    send = verbs.add_parser("send", help="send TEAM's digest to its coaches now (via the outbox)")
+    send.add_argument("team")
+    send.set_defaults(run=_send)
+    show = verbs.add_parser("show", help="preview TEAM's digest here; stores and sends nothing")
+    show.add_argument("team")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--llm", action="store_true", help="summarise with the configured LLM")
+    show.set_defaults(run=_show)
+
+
+async def _send(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.digests.commands import demand_occasion, digest_options
+    from handlers.digests.send import send_digest
+
+    async def work(app: Pulsecoach) -> int:
+        async with digest_options(settings) as options:
+            sent = await send_digest(
+                app.services,
+                args.team,
+                reason="on_demand",
+                occasion=await demand_occasion(app.services, args.team),
+                options=options,
+            )
+        for s in sent:
+            summary = "LLM summary" if s.source == "llm" else f"fallback summary ({s.reason})"
+            state = "queued" if s.created else "already sent (this hour, no new round)"
+            print(f"digest #{s.digest_id} to {s.coach}: {state}, {summary}")
+        print("the running server's sender delivers queued messages")
+        return 0
+
+    return await _run(settings, work)
+
+
+async def _show(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.digests.build import build_team_part, follow_lines
+    from handlers.digests.commands import digest_options
+    from handlers.digests.fallback import fallback_summary
+    from handlers.digests.send import (
+        DigestOptions,
+        fallback_meta,
+        finish,
+        llm_summary,
+        summary_request,
+    )
+    from handlers.digests.view import digest_message
+
+    async def work(app: Pulsecoach) -> int:
+        now = app.clock.now()
+        part = await build_team_part(app.services, args.team, now, "on_demand", None)
+        async with digest_options(settings) as configured:
+            options = configured if args.llm else DigestOptions()
+            output, why = await llm_summary(part, options.summarizer)
+        meta: dict[str, str | None]
+        if output is not None and options.summarizer is not None:
+            meta = {
+                "source": "llm",
+                "model": options.summarizer.model,
+                "prompt_version": options.summarizer.prompt_version,
+            }
+        else:
+            output = fallback_summary(summary_request(part))
+            meta = fallback_meta(options.summarizer, why)
+        # Commitments as the team's first coach sees them (the preview stores nothing).
+        coach = part.coaches[0] if part.coaches else None
+        since = part.content.period_start
+        follow = await follow_lines(app.services, part.team_id, coach, since) if coach else []
+        content = finish(part, follow, output, meta)
+        if args.json:
+            print(json.dumps(content.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            return 0
+        for block in digest_message(content, 0).blocks:
+            if line := _plain(block):
+                print(line)
+        return 0
+
+    return await _run(settings, work)

@@ -1,0 +1,189 @@
+"""The `pulsecoach` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.app import Pulsecoach
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pulsecoach",
+        description="Psychological-safety pulses, commitments and coach digests in chat.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server: HTTP, channels and scheduler")
+    serve.add_argument("--host", help="bind address (default PULSECOACH_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PULSECOACH_PORT or 8000)")
+    serve.set_defaults(run=_serve)
+
+    demo = sub.add_parser("demo", help="load the demo organisation, then serve it")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--no-serve", action="store_true", help="load the demo and exit")
+    demo.set_defaults(run=_demo)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
+        run=_db_upgrade
+    )
+    db_sub.add_parser("current", help="print the schema revision").set_defaults(run=_db_current)
+    revision = db_sub.add_parser("revision", help="(developers) write a new migration")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=_db_revision)
+
+    apply = sub.add_parser("apply", help="create or update the organisation from a YAML file")
+    apply.add_argument("file", type=Path)
+    apply.add_argument("--dry-run", action="store_true", help="print what would change")
+    apply.set_defaults(run=_apply)
+
+    export = sub.add_parser("export-config", help="write the current organisation as YAML")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(run=_export)
+
+    from bot.cli.pulse import add_pulse_commands
+    from bot.cli.schedule import add_schedule_commands
+
+    add_pulse_commands(sub)
+    from bot.cli.digest import add_digest_commands
+
+    add_digest_commands(sub)
+    add_schedule_commands(sub)
+    return parser
+
+
+async def _with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[int]]) -> int:
+    """Run `work` with the app built and the schema current (heavy imports stay lazy)."""
+    from bot.app import Pulsecoach
+
+    app = Pulsecoach.build(settings)
+    try:
+        await app.db.upgrade()
+        return await work(app)
+    finally:
+        await app.db.dispose()
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve
+
+    await serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo.load import load_demo
+    from bot.server import serve
+
+    async def load(app: Pulsecoach) -> int:
+        for line in await load_demo(app):
+            print(line)
+        return 0
+
+    await _with_app(settings, load)
+    if args.no_serve:
+        return 0
+    await serve(settings, host=args.host, port=args.port, banner="demo")
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.core.db import Database
+
+    db = Database(settings.effective_database_url)
+    try:
+        await db.upgrade()
+        print(f"database at revision {await db.current_revision()}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.core.db import Database
+
+    db = Database(settings.effective_database_url)
+    try:
+        print(await db.current_revision() or "empty (run `pulsecoach db upgrade`)")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _db_revision(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.core.revision import autogenerate
+
+    autogenerate(args.message)
+    return 0
+
+
+async def _apply(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.config.apply import ConfigError, apply_file
+
+    if not args.file.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 2
+
+    async def work(app: Pulsecoach) -> int:
+        try:
+            report = await apply_file(app.db, args.file, dry_run=args.dry_run)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        prefix = "would " if report.dry_run else ""
+        for change in report.changes:
+            print(f"{prefix}{change}")
+        if not report.changes:
+            print("no changes")
+        return 0
+
+    return await _with_app(settings, work)
+
+
+async def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.config.apply import export_config
+
+    async def work(app: Pulsecoach) -> int:
+        text = await export_config(app.db)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    return await _with_app(settings, work)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.log_level != "DEBUG":  # migrations and job ticks are news only when they fail
+        for chatty in ("alembic", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+    run: Command = args.run
+    try:
+        return asyncio.run(run(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

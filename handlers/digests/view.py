@@ -1,0 +1,241 @@
+"""Digest messages in the neutral message model: the digest itself, and the list of
+past digests. Text lines are kept short and few (well under Slack's 50 blocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.messages import (
+    Button,
+    Buttons,
+    Context,
+    Divider,
+    Field_,
+    Fields,
+    Image,
+    Message,
+    Text,
+)
+from handlers.digests.content import DigestContent
+from prompts.texts import text
+from storage.digests.models import Digest
+
+OPEN = "digest.open"
+LIST = "digest.list"
+SEND = "digest.send"
+CHART_ATTACHMENT = "digest-chart:"
+
+
+def digest_ref(digest_id: int) -> str:
+    return f"digest:{digest_id}"
+
+
+def chart_path(digest_id: int, token: str) -> str:
+    return f"/charts/digests/{digest_id}-{token}.png"
+
+
+def chart_url(digest_id: int, token: str, public_url: str = "") -> str:
+    """Absolute with a public URL (Teams fetches it), else relative (the local page)."""
+    return public_url.rstrip("/") + chart_path(digest_id, token)
+
+
+def chart_attachment(digest_id: int) -> str:
+    """The chart as an image attachment key: channels that cannot show `chart_url`
+    (Slack without a public https URL) fetch the PNG by this key and upload it."""
+    return f"{CHART_ATTACHMENT}{digest_id}"
+
+
+def attachment_digest(key: str) -> int | None:
+    """The digest id behind a `chart_attachment` key, else None."""
+    tail = key.removeprefix(CHART_ATTACHMENT)
+    return int(tail) if tail != key and tail.isdigit() else None
+
+
+def _num(value: float | None, change: float | None = None) -> str:
+    if value is None:
+        return "withheld"
+    shown = f"{value:.0f}"
+    return shown + (f" ({change:+.0f})" if change is not None else "")
+
+
+def _rate(kept: float | None) -> str:
+    return "—" if kept is None else f"{kept * 100:.0f}%"
+
+
+def _heading(content: DigestContent, tz: ZoneInfo | None = None) -> str:
+    at = content.session_at
+    when = ""
+    if at is not None:
+        local = at.astimezone(tz) if tz else at
+        when = f"on {local:%a %d %b %H:%M} {tz.key if tz else 'UTC'}"
+    return text(f"digest.heading.{content.reason}", team=content.team_name, when=when)
+
+
+def _period(content: DigestContent) -> str:
+    if content.since_session:
+        return text(
+            "digest.period.since_session",
+            start=f"{content.period_start:%d %b %Y}",
+            rounds=content.rounds_in_period,
+        )
+    days = (content.period_end - content.period_start).days
+    return text("digest.period.lookback", days=days, rounds=content.rounds_in_period)
+
+
+def _source(content: DigestContent) -> str:
+    s = content.summary
+    if s.source == "llm":
+        return text("digest.summary.llm", model=s.model, prompt=s.prompt_version)
+    reason = s.reason or "no language model configured"
+    if s.model:  # a model was tried and failed
+        return text(
+            "digest.summary.fallback.tried", reason=reason, model=s.model, prompt=s.prompt_version
+        )
+    return text("digest.summary.fallback", reason=reason)
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _scores(content: DigestContent) -> list[Any]:
+    score = content.score
+    if score is None:
+        return [Text(text=text("digest.no_rounds"), style="notice")]
+    rate = (
+        f"{content.respondents} of {content.invited} ({content.respondents / content.invited:.0%})"
+        if content.invited
+        else "—"
+    )
+    fields = [
+        Field_(label="Score (0–100)", value=_num(score.score, score.change)),
+        Field_(
+            label=f"Mean ({score.scale})",
+            value="withheld" if score.mean is None else f"{score.mean:.2f}",
+        ),
+        Field_(
+            label="Favorable",
+            value=_num(score.favorable) + ("%" if score.favorable is not None else ""),
+        ),
+        Field_(label="Responses this period", value=rate),
+    ]
+    blocks: list[Any] = [Fields(fields=tuple(fields))]
+    if content.stages:
+        stages = tuple(Field_(label=s.label, value=_num(s.score, s.change)) for s in content.stages)
+        blocks.append(Fields(fields=stages))
+    note = f"Round {score.round_number}; changes are {score.change_basis}."
+    blocks.append(Context(lines=(note, *([content.stale] if content.stale else []))))
+    return blocks
+
+
+def _commitments(content: DigestContent) -> list[Any]:
+    if content.follow is None:
+        return []
+    blocks: list[Any] = [Text(text=text("digest.follow.heading"), style="heading")]
+    if not content.follow:
+        return [*blocks, Context(lines=(text("digest.follow.none"),))]
+    lines = [
+        f"{f.person} — {f.behaviour[:150]}: kept {_rate(f.kept_4)} of the last 4, "
+        f"{_rate(f.kept_12)} of the last 12 · streak {f.streak}"
+        + ("" if f.status == "active" else f" · {f.status}")
+        for f in content.follow[:12]
+    ]
+    blocks.append(Text(text=_bullets(lines)))
+    notes = [f"{f.person}: “{f.reflection[:200]}”" for f in content.follow if f.reflection]
+    if notes:
+        blocks.append(Context(lines=tuple(notes[:10])))
+    return blocks
+
+
+def _contracts(content: DigestContent) -> list[Any]:
+    if content.contracts is None:
+        return []
+    heading = Text(text=text("digest.contracts.heading"), style="heading")
+    if not content.contracts:
+        return [heading, Context(lines=(text("digest.contracts.none"),))]
+    lines = [
+        f"{c.norm[:150]} — "
+        + (
+            f"withheld: {c.withheld}"
+            if c.withheld
+            else f"{_num(c.percent)}/100, {c.respondents} answered"
+        )
+        for c in content.contracts[:10]
+    ]
+    return [heading, Text(text=_bullets(lines))]
+
+
+def digest_message(
+    content: DigestContent,
+    digest_id: int,
+    image_url: str | None = None,
+    tz: ZoneInfo | None = None,
+) -> Message:
+    s = content.summary
+    heading = _heading(content, tz)
+    blocks: list[Any] = [
+        Text(text=heading, style="heading"),
+        Context(lines=(_period(content), _source(content))),
+        *_scores(content),
+    ]
+    if content.trend.get("Score"):
+        spark = text("digest.trend", sparkline=content.sparkline, rounds=len(content.trend_labels))
+        blocks.append(Text(text=spark))
+    if image_url and len(content.trend_labels) > 1:
+        blocks.append(
+            Image(
+                url=image_url,
+                alt="Trend of the team score and the four stages",
+                attachment=chart_attachment(digest_id),
+            )
+        )
+    if content.withheld:
+        blocks.append(Context(lines=(text("digest.withheld.heading"), *content.withheld[:8])))
+    if content.flags:
+        blocks.append(Text(text=text("digest.flags.heading"), style="heading"))
+        blocks.append(Text(text=_bullets(["⚠ " + f for f in content.flags[:12]]), style="notice"))
+    blocks += _contracts(content) + _commitments(content)
+    blocks.append(Divider())
+    blocks.append(Text(text=text("digest.themes.heading"), style="heading"))
+    blocks.append(Text(text=_bullets(s.themes) if s.themes else text("digest.themes.none")))
+    if s.risks:
+        blocks.append(Text(text=text("digest.risks.heading"), style="heading"))
+        blocks.append(Text(text=_bullets(s.risks)))
+    blocks.append(Text(text=text("digest.focus.heading"), style="heading"))
+    numbered = "\n".join(f"{i}. {q}" for i, q in enumerate(s.focus_questions, start=1))
+    blocks.append(Text(text=numbered))
+    blocks.append(
+        Buttons(
+            buttons=(
+                Button(action_id=LIST, value=content.team_key, label=text("digest.button.past")),
+                Button(action_id=SEND, value=content.team_key, label=text("digest.button.refresh")),
+            )
+        )
+    )
+    score = content.score.score if content.score else None
+    summary = f"{heading}: score " + ("withheld" if score is None else f"{score:.0f}/100")
+    return Message(ref=digest_ref(digest_id), text=summary, blocks=tuple(blocks))
+
+
+def list_message(team_key: str, team_name: str, rows: Sequence[Digest]) -> Message:
+    ref = f"digest-list:{team_key}"
+    heading = Text(text=text("digest.list.heading", team=team_name), style="heading")
+    if not rows:
+        note = text("digest.list.none", team=team_name)
+        return Message(ref=ref, text=note, blocks=(heading, Text(text=note)))
+    lines = tuple(
+        f"#{row.id} · {row.created_at:%d %b %Y %H:%M} UTC · {row.reason.replace('_', ' ')}"
+        f" · {'LLM' if row.summary_source == 'llm' else 'fallback'} summary"
+        for row in rows
+    )
+    buttons = tuple(
+        Button(action_id=OPEN, value=str(row.id), label=f"{text('digest.button.open')} #{row.id}")
+        for row in rows[:10]
+    )
+    return Message(
+        ref=ref,
+        text=heading.text,
+        blocks=(heading, Context(lines=lines), Buttons(buttons=buttons)),
+    )

@@ -1,0 +1,246 @@
+"""Pulse surveys in chat: answering, commenting, skipping, snoozing, and the
+commands to open, close and read rounds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.events import ActionEvent, Refused, Reply, TextEvent
+from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.pulse.close import close_team_round
+from handlers.pulse.results import ensure_can_see, results_message, team_results
+from handlers.pulse.rounds import _team_and_program, instrument_for, open_round
+from handlers.pulse.view import (
+    ANSWER,
+    COMMENT,
+    COMMENT_INPUT,
+    COMMENT_MAX,
+    RESUME,
+    SKIP,
+    SNOOZE,
+    pulse_message,
+    status_message,
+)
+from prompts.texts import text
+from scheduler.calendar.people import person_timezone
+from storage.core import directory, outbox
+from storage.core.models import Person
+from storage.pulse import rounds as pulse
+from storage.pulse.models import PulseInvite, PulseProgram, PulseRound
+
+SNOOZE_DAYS = 14
+
+
+async def _round_for(
+    session: AsyncSession, event: ActionEvent, round_id: int
+) -> tuple[PulseRound, PulseInvite, Person]:
+    """The round and this person's invite; refuses forged, foreign and late clicks."""
+    round_ = await session.get(PulseRound, round_id)
+    person = await directory.person(session, event.actor.person_id)
+    invite = await pulse.invite_for(session, round_id, event.actor.person_id) if round_ else None
+    if round_ is None or invite is None or person is None:
+        raise Refused(text("pulse.refused.not_invited"))
+    if round_.status != "open":
+        raise Refused(text("pulse.closed.refused", person.locale))
+    return round_, invite, person
+
+
+def _round_id(value: str) -> int:
+    try:
+        return int(value.split(":", 1)[0])
+    except ValueError:
+        raise Refused(text("pulse.refused.unreadable")) from None
+
+
+async def _rerender(
+    services: Services, session: AsyncSession, round_: PulseRound, person: Person, respondent: str
+) -> Reply:
+    team = await directory.team(session, round_.team_id)
+    program = await session.get(PulseProgram, round_.program_id)
+    assert team is not None and program is not None
+    workspace = await directory.workspace(session, team.workspace_id)
+    mine = await pulse.answers_of(session, round_.id or 0, respondent)
+    comment = await pulse.comment_of(session, round_.id or 0, respondent)
+    message = pulse_message(
+        round_,
+        team.name,
+        instrument_for(services, program),
+        person_timezone(person, team, workspace),
+        mine,
+        comment,
+        person.locale,
+    )
+    return Reply(update=message)
+
+
+async def on_answer(services: Services, event: ActionEvent) -> Reply:
+    """One click on the scale: checked against the round's snapshot, stored with the
+    next group commit (handlers/pulse_answers.py), the message shown again."""
+    parts = event.value.split(":")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2].lstrip("-").isdigit():
+        raise Refused(text("pulse.refused.unreadable"))
+    round_id, item_key, score = int(parts[0]), parts[1], int(parts[2])
+    person_id = event.actor.person_id
+    snapshot = await services.answers.snapshot(round_id)
+    invitee = snapshot.invitees.get(person_id) if snapshot else None
+    if snapshot is None or invitee is None:
+        raise Refused(text("pulse.refused.not_invited"))
+    if snapshot.round.status != "open":
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    if item_key not in snapshot.round.item_keys:
+        raise Refused(text("pulse.refused.item"))
+    scale = snapshot.instrument.scale
+    if not scale.min <= score <= scale.max:
+        raise Refused(text("pulse.refused.scale", min=scale.min, max=scale.max, score=score))
+    respondent = snapshot.respondent(person_id)
+    if respondent is None:
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    mine, comment = await services.answers.store(snapshot, person_id, respondent, item_key, score)
+    return Reply(update=snapshot.layout(invitee).message(mine, comment))
+
+
+async def on_comment(services: Services, event: ActionEvent) -> Reply:
+    round_id = _round_id(event.value)
+    comment = event.inputs.get(COMMENT_INPUT, "").strip()
+    if not comment:
+        raise Refused(text("pulse.comment.empty"))
+    if len(comment) > COMMENT_MAX:
+        raise Refused(text("pulse.comment.too_long", max=COMMENT_MAX, length=len(comment)))
+    async with services.db.session() as session:
+        round_, _, person = await _round_for(session, event, round_id)
+        respondent = await pulse.respondent_token(session, round_, person.id or 0)
+        if respondent is None:
+            raise Refused(text("pulse.closed.refused", person.locale))
+        await pulse.save_comment(session, round_id, respondent, comment)
+        reply = await _rerender(services, session, round_, person, respondent)
+    return Reply(update=reply.update, notice=text("pulse.comment.saved", person.locale))
+
+
+async def on_skip(services: Services, event: ActionEvent) -> Reply:
+    round_id = _round_id(event.value)
+    async with services.db.session() as session:
+        _, invite, person = await _round_for(session, event, round_id)
+        invite.skipped = True
+        session.add(invite)
+        await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "skipped")
+    return Reply(update=status_message(round_id, text("pulse.skipped", person.locale)))
+
+
+async def on_snooze(services: Services, event: ActionEvent) -> Reply:
+    round_id = _round_id(event.value)
+    until = services.clock.now() + timedelta(days=SNOOZE_DAYS)
+    async with services.db.session() as session:
+        _, invite, person = await _round_for(session, event, round_id)
+        invite.skipped = True
+        person.snoozed_until = until
+        session.add_all([invite, person])
+        await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "snoozed")
+    note = text("pulse.snoozed", person.locale, until=f"{until:%a %d %b}")
+    return Reply(update=status_message(round_id, note))
+
+
+async def _resume(services: Services, person_id: int, program_id: int | None) -> str:
+    async with services.db.session() as session:
+        person = await directory.person(session, person_id)
+        assert person is not None
+        resumed = []
+        for team, _role in await directory.roles_of(session, person_id):
+            for program in await pulse.programs_for_team(session, team.id or 0):
+                if program_id is not None and program.id != program_id:
+                    continue
+                state = await pulse.participant(session, program.id or 0, person_id)
+                if state.paused_at is not None:
+                    state.paused_at, state.unanswered_streak = None, 0
+                    session.add(state)
+                    resumed.append(team.name)
+        was_snoozed = person.snoozed_until is not None
+        person.snoozed_until = None
+        session.add(person)
+    if not resumed and not was_snoozed:
+        return text("pulse.resume.none")
+    return text("pulse.resumed", team=", ".join(resumed) or "your teams")
+
+
+async def on_resume(services: Services, event: ActionEvent) -> Reply:
+    program_id = int(event.value) if event.value.isdigit() else None
+    return Reply(notice=await _resume(services, event.actor.person_id, program_id))
+
+
+async def _team_for(services: Services, event: TextEvent, args: list[str], roles: set[str]) -> str:
+    """The team named in the command, else the person's only team with one of `roles`."""
+    async with services.db.session() as session:
+        mine = await directory.roles_of(session, event.actor.person_id)
+    if args:
+        return args[0]
+    keys = sorted({team.key for team, role in mine if role in roles})
+    if len(keys) == 1:
+        return keys[0]
+    raise Refused("Which team? Say it after the command, e.g. `results leadership`.")
+
+
+async def _roles_in(services: Services, person_id: int, team_key: str) -> tuple[set[str], bool]:
+    async with services.db.session() as session:
+        team, program = await _team_and_program(session, team_key, None)
+        roles = {
+            role for t, role in await directory.roles_of(session, person_id) if t.id == team.id
+        }
+    return roles, program.team_sees_results
+
+
+async def cmd_results(services: Services, event: TextEvent, args: list[str]) -> Reply:
+    team_key = await _team_for(services, event, args, {"coach", "executive", "sponsor"})
+    roles, team_sees = await _roles_in(services, event.actor.person_id, team_key)
+    ensure_can_see(roles, team_sees)
+    return Reply(messages=(results_message(await team_results(services, team_key)),))
+
+
+async def cmd_pulse(services: Services, event: TextEvent, args: list[str]) -> Reply:
+    """Admin verbs: `pulse send TEAM`, `pulse test TEAM`, `pulse close TEAM`."""
+    verb = args[0].lower() if args else ""
+    if verb not in ("send", "test", "close"):
+        raise Refused(
+            "Say `pulse send TEAM` (send now), `pulse test TEAM` (test-send to me) "
+            "or `pulse close TEAM`."
+        )
+    team_key = await _team_for(services, event, args[1:], {"admin"})
+    roles, _ = await _roles_in(services, event.actor.person_id, team_key)
+    if "admin" not in roles:
+        raise Refused(f"Only an admin of {team_key} can {verb} its pulse.")
+    actor = f"person:{event.actor.person_id}"
+    if verb == "close":
+        closed = await close_team_round(services, team_key, actor)
+        return Reply(
+            notice=f"Closed the pulse for {team_key}: "
+            f"{closed.answered} of {closed.invited} answered."
+        )
+    kind = "test" if verb == "test" else "manual"
+    opened = await open_round(services, team_key, kind=kind, requested_by=event.actor.person_id)
+    if kind == "test":
+        return Reply(
+            notice="A test pulse is on its way to you; its answers never count in results."
+        )
+    left = "".join(f"\n• {h}: {why}" for h, why in opened.left_out.items())
+    return Reply(
+        notice=f"Pulse sent to {len(opened.invited)} people in {team_key}."
+        + (f" Not sent to:{left}" if left else "")
+    )
+
+
+async def cmd_resume(services: Services, event: TextEvent, args: list[str]) -> Reply:
+    return Reply(notice=await _resume(services, event.actor.person_id, None))
+
+
+ACTIONS: dict[str, ActionHandler] = {
+    ANSWER: on_answer,
+    COMMENT: on_comment,
+    SKIP: on_skip,
+    SNOOZE: on_snooze,
+    RESUME: on_resume,
+}
+COMMANDS: dict[str, CommandHandler] = {
+    "results": cmd_results,
+    "pulse": cmd_pulse,
+    "resume": cmd_resume,
+}

@@ -1,0 +1,86 @@
+"""APScheduler wiring: a handful of system jobs in the server's event loop.
+
+Schedules are data in the database; these jobs only execute what is due. Every
+process sends (outbox claims do not collide); only the leader runs the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.runtime.leader import LeaderLock
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class SystemJob:
+    name: str
+    seconds: float
+    run: Job
+
+
+class SchedulerRuntime:
+    def __init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+
+    def every(self, job: SystemJob, start_now: bool = False) -> None:
+        """Run the job every `seconds`; a run still going makes the next one skip."""
+
+        async def guarded() -> None:
+            try:
+                await job.run()
+            except Exception:  # a failing pass must not kill the job
+                log.exception("scheduler job %s failed", job.name)
+
+        self.scheduler.add_job(
+            guarded,
+            "interval",
+            seconds=job.seconds,
+            id=job.name,
+            name=job.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            replace_existing=True,
+            **({"next_run_time": datetime.now(UTC)} if start_now else {}),
+        )
+
+    def has(self, name: str) -> bool:
+        return self.scheduler.get_job(name) is not None
+
+    def remove(self, name: str) -> None:
+        if self.has(name):
+            self.scheduler.remove_job(name)
+
+    def lead(
+        self, lock: LeaderLock, probe_seconds: float, leader_jobs: Sequence[SystemJob]
+    ) -> None:
+        """Probe the lock every `probe_seconds`; run `leader_jobs` only while holding it.
+        On taking over, the jobs run at once: catch-up starts without waiting."""
+
+        async def follow() -> None:
+            leading = await lock.probe()
+            running = all(self.has(job.name) for job in leader_jobs)
+            if leading and not running:
+                for job in leader_jobs:
+                    self.every(job, start_now=True)
+            elif not leading and running:
+                for job in leader_jobs:
+                    self.remove(job.name)
+
+        self.every(SystemJob("leadership", probe_seconds, follow), start_now=True)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -1,0 +1,51 @@
+"""The local channel's chat history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.core.models import LocalMessage
+from storage.core.types import utcnow
+
+
+async def upsert(
+    session: AsyncSession,
+    person_id: int,
+    ref: str,
+    sender: str,
+    payload: dict[str, Any],
+    same_is_noop: bool = False,
+) -> LocalMessage:
+    """Store a message; a message with the same ref is updated in place. With
+    `same_is_noop`, an identical payload changes nothing (an outbox redelivery)."""
+    query = select(LocalMessage).where(LocalMessage.person_id == person_id, LocalMessage.ref == ref)
+    existing = (await session.exec(query)).first()
+    if existing is None:
+        existing = LocalMessage(person_id=person_id, ref=ref, sender=sender, payload=payload)
+    elif same_is_noop and existing.payload == payload:
+        return existing
+    else:
+        existing.payload = payload
+        existing.version += 1
+        existing.updated_at = utcnow()
+    session.add(existing)
+    await session.flush()
+    return existing
+
+
+async def by_ref(session: AsyncSession, person_id: int, ref: str) -> LocalMessage | None:
+    query = select(LocalMessage).where(LocalMessage.person_id == person_id, LocalMessage.ref == ref)
+    return (await session.exec(query)).first()
+
+
+async def history(session: AsyncSession, person_id: int, limit: int = 100) -> list[LocalMessage]:
+    query = (
+        select(LocalMessage)
+        .where(LocalMessage.person_id == person_id)
+        .order_by(col(LocalMessage.id).desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.exec(query)).all()))

@@ -1,0 +1,259 @@
+"""The outbox sender's lanes: a workspace paced down to a crawl holds back only itself.
+Other workspaces' messages go out beside its backlog, each person's messages stay in
+order, nothing goes twice, and no lane keeps claimed rows past their lease."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+import scheduler.runtime.sender as sender_module
+from bot.core.messages import Message, notice
+from bot.core.messenger import Delivery, TemporaryDeliveryError
+from scheduler.runtime.sender import Sender
+from storage.core import outbox
+from storage.core.db import Database
+from storage.core.models import ChatAddress, OutboxMessage, Person, Workspace
+from tests.support.clock import FakeClock
+
+
+class PacedChannel:
+    """A channel that posts one message at a time per team, `pace[team]` seconds each
+    (as the Slack pacer does per workspace), and records what went out, when, and how
+    many were under way at once."""
+
+    def __init__(self, channel: str, pace: dict[str, float], paced: bool = False) -> None:
+        self.channel = channel
+        self.pace = pace
+        self.paced = paced  # only the leader sends its lanes
+        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.sent: list[tuple[str, int, str]] = []  # (team, person, ref)
+        self.at: dict[str, float] = {}  # ref -> when it went out (monotonic)
+        self.busy: Counter[str] = Counter()  # deliveries under way per team / person
+        self.most: Counter[str] = Counter()
+        self.failures: dict[str, Exception] = {}  # ref -> raised on its first attempt
+        self.after: Callable[[int], Awaitable[None]] | None = None  # called per delivery
+
+    async def deliver(self, person_id: int, address: dict[str, Any], message: Message) -> Delivery:
+        team = str(address.get("team_id", "local"))
+        keys = (team, f"person:{person_id}", "all")
+        for key in keys:
+            self.busy[key] += 1
+            self.most[key] = max(self.most[key], self.busy[key])
+        try:
+            async with self.locks[team]:
+                await asyncio.sleep(self.pace.get(team, 0.0))
+            if (failure := self.failures.pop(message.ref, None)) is not None:
+                raise failure
+            self.sent.append((team, person_id, message.ref))
+            self.at[message.ref] = time.monotonic()
+        finally:
+            for key in keys:
+                self.busy[key] -= 1
+        if self.after is not None:
+            await self.after(len(self.sent))
+        return Delivery(external_ref={"n": len(self.sent)})
+
+
+async def _workspace(db: Database, key: str, channel: str, people: int) -> list[int]:
+    """A workspace (Slack team `key`, or the local channel) with `people` reachable people."""
+    async with db.session() as session:
+        workspace = Workspace(key=key, name=key, channel=channel, external_id=key)
+        session.add(workspace)
+        await session.flush()
+        ids = []
+        for n in range(people):
+            person = Person(workspace_id=workspace.id or 0, handle=f"{key}{n}", name=f"{key}{n}")
+            session.add(person)
+            await session.flush()
+            address = {"user_id": f"U{key}{n}", "team_id": key} if channel == "slack" else {}
+            session.add(ChatAddress(person_id=person.id or 0, channel=channel, address=address))
+            ids.append(person.id or 0)
+        return ids
+
+
+async def _enqueue(db: Database, people: list[int], each: int, at: datetime) -> list[str]:
+    """`each` messages per person, due a second apart up to `at`; their refs in the
+    order each person must receive them."""
+    rows = []
+    for person in people:
+        for n in range(each):
+            ref = f"p{person}:m{n}"
+            payload = notice(ref, ref).model_dump(mode="json")
+            due = at + timedelta(seconds=n - each)
+            rows.append(outbox.Outgoing(ref, person, "test", ref, payload, due))
+    async with db.session() as session:
+        await outbox.enqueue_many(session, rows)
+    return [row.ref for row in rows]
+
+
+async def _rows(db: Database) -> list[OutboxMessage]:
+    async with db.session() as session:
+        return list((await session.exec(select(OutboxMessage))).all())
+
+
+def _in_order(channel: PacedChannel, refs: list[str]) -> None:
+    """Every person got each of their messages once, in order."""
+    got: defaultdict[int, list[str]] = defaultdict(list)
+    for _, person, ref in channel.sent:
+        got[person].append(ref)
+    expected: defaultdict[int, list[str]] = defaultdict(list)
+    for ref in refs:
+        expected[int(ref[1:].split(":")[0])].append(ref)
+    assert got == expected
+
+
+async def test_a_paced_workspace_holds_back_only_itself(any_db: Database, clock: FakeClock) -> None:
+    a = await _workspace(any_db, "TA", "slack", 10)
+    b = await _workspace(any_db, "TB", "slack", 3)
+    local = await _workspace(any_db, "home", "local", 1)
+    # A's backlog has waited an hour: a single queue would send all of it first.
+    refs = await _enqueue(any_db, a, 4, clock.now() - timedelta(hours=1))
+    refs += await _enqueue(any_db, b, 2, clock.now())
+    refs += await _enqueue(any_db, local, 2, clock.now())
+    slack = PacedChannel("slack", {"TA": 0.05})
+    home = PacedChannel("local", {})
+    result = await Sender(any_db, clock, {"slack": slack, "local": home}).drain(batch=5)
+
+    assert (result.sent, result.retried, result.failed) == (48, 0, 0)
+    order = [team for team, _, _ in slack.sent]
+    a_before_b_done = order[: max(i for i, team in enumerate(order) if team == "TB")].count("TA")
+    assert a_before_b_done < 10, f"B waited for {a_before_b_done} of A's 40 messages"
+    assert len(home.sent) == 2 and max(home.at.values()) < max(slack.at.values())
+    _in_order(slack, [r for r in refs if int(r[1:].split(":")[0]) in a + b])
+    _in_order(home, [r for r in refs if int(r[1:].split(":")[0]) in local])
+    assert slack.most["TA"] == 1 and slack.most["TB"] == 1  # serial within a lane
+    assert slack.most["all"] >= 2  # lanes side by side
+    assert all(n == 1 for key, n in slack.most.items() if key.startswith("person:"))
+    assert {row.status for row in await _rows(any_db)} == {"sent"}
+    assert await Sender(any_db, clock, {"slack": slack, "local": home}).drain() == type(result)()
+
+
+async def test_a_workspace_whose_messages_come_due_mid_drain_joins_in(
+    db: Database, clock: FakeClock
+) -> None:
+    a = await _workspace(db, "TA", "slack", 10)
+    b = await _workspace(db, "TB", "slack", 2)
+    refs = await _enqueue(db, a, 4, clock.now() - timedelta(hours=1))
+    slack = PacedChannel("slack", {"TA": 0.03})
+    later: list[str] = []
+
+    async def enqueue_b(sent: int) -> None:
+        if sent == 5:  # A's backlog is under way: B's messages come due now
+            later.extend(await _enqueue(db, b, 3, clock.now()))
+
+    slack.after = enqueue_b
+    result = await Sender(db, clock, {"slack": slack}, rescan_seconds=0.05).drain(batch=5)
+
+    assert result.sent == 46 and len(later) == 6
+    order = [team for team, _, _ in slack.sent]
+    last_b = max(i for i, team in enumerate(order) if team == "TB")
+    assert order[:last_b].count("TA") < 25, "B waited for A's backlog"
+    _in_order(slack, refs + later)
+
+
+async def test_a_slow_lane_hands_back_its_claim_before_the_lease_ends(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender_module, "LEASE", timedelta(seconds=1))
+    monkeypatch.setattr(sender_module, "LEASE_MARGIN", 0.5)
+    claimed_at: dict[str, float] = {}
+    claims: Counter[str] = Counter()
+    claim_due = outbox.claim_due
+
+    async def spy(*args: Any, **kwargs: Any) -> list[OutboxMessage]:
+        rows = await claim_due(*args, **kwargs)
+        for row in rows:
+            claimed_at[row.ref] = time.monotonic()
+            claims[row.ref] += 1
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", spy)
+    a = await _workspace(db, "TA", "slack", 3)
+    refs = await _enqueue(db, a, 4, clock.now())
+    slack = PacedChannel("slack", {"TA": 0.1})
+    # Slack says "wait 0.6 s" once: longer than what is left of the claim after it.
+    slack.failures[refs[3]] = TemporaryDeliveryError("ratelimited", retry_after=0.6)
+    started = time.monotonic()
+    result = await Sender(db, clock, {"slack": slack}).drain()
+
+    assert (result.sent, result.retried) == (11, 1)
+    assert time.monotonic() - started >= 0.6 + 11 * 0.1
+    assert max(claims.values()) >= 2, "the lane never handed rows back"
+    late = {ref: slack.at[ref] - claimed_at[ref] for ref in slack.at}
+    assert max(late.values()) < 1.0, f"sent after its lease: {late}"
+    assert sorted(r for _, _, r in slack.sent) == sorted(set(refs) - {refs[3]})
+    pending = [row for row in await _rows(db) if row.status == "pending"]
+    assert [(row.ref, row.claimed_until) for row in pending] == [(refs[3], None)]
+
+
+async def test_a_failing_lane_stops_the_drain_and_the_others_hand_back_their_rows(
+    db: Database, clock: FakeClock
+) -> None:
+    a = await _workspace(db, "TA", "slack", 10)
+    b = await _workspace(db, "TB", "slack", 1)
+    await _enqueue(db, a, 1, clock.now() - timedelta(minutes=1))
+    broken = await _enqueue(db, b, 1, clock.now())
+    slack = PacedChannel("slack", {"TA": 0.05, "TB": 0.01})
+    slack.failures[broken[0]] = RuntimeError("the database went away")
+    with pytest.raises(RuntimeError, match="database went away"):
+        await Sender(db, clock, {"slack": slack}).drain()
+    rows = {row.ref: row for row in await _rows(db)}
+    left = [row for ref, row in rows.items() if ref not in broken and row.status == "pending"]
+    assert left and all(row.claimed_until is None for row in left)
+    assert sum(1 for row in rows.values() if row.status == "sent") == len(slack.sent) < 10
+
+
+@dataclass
+class Lead:
+    """Whether this process leads, as a test sets it (LeaderLock.held in production)."""
+
+    held: bool
+
+
+async def test_only_the_leader_sends_paced_lanes_and_everyone_the_others(
+    any_db: Database, clock: FakeClock
+) -> None:
+    slack_people = await _workspace(any_db, "TA", "slack", 3)
+    local_people = await _workspace(any_db, "home", "local", 1)
+    await _enqueue(any_db, slack_people, 2, clock.now())
+    await _enqueue(any_db, local_people, 2, clock.now())
+    slack = PacedChannel("slack", {}, paced=True)
+    home = PacedChannel("local", {})
+    lead = Lead(held=False)
+    sender = Sender(any_db, clock, {"slack": slack, "local": home}, leader=lead)
+    assert (await sender.drain()).sent == 2
+    assert len(home.sent) == 2 and slack.sent == []
+    lead.held = True
+    assert (await sender.drain()).sent == 6
+    assert len(slack.sent) == 6
+
+
+async def test_a_leader_that_steps_down_stops_after_the_claim_under_way(
+    db: Database, clock: FakeClock
+) -> None:
+    people = await _workspace(db, "TA", "slack", 4)
+    refs = await _enqueue(db, people, 2, clock.now())
+    slack = PacedChannel("slack", {}, paced=True)
+    lead = Lead(held=True)
+
+    async def step_down(sent: int) -> None:
+        if sent == 3:
+            lead.held = False
+
+    slack.after = step_down
+    result = await Sender(db, clock, {"slack": slack}, leader=lead).drain(batch=2)
+    assert result.sent == 4  # the second claim of two was finished, no third made
+    left = [row for row in await _rows(db) if row.status == "pending"]
+    assert len(left) == len(refs) - 4 and all(row.claimed_until is None for row in left)
+    lead.held = True  # the new leader (here: the same one again) sends the rest
+    assert (await Sender(db, clock, {"slack": slack}, leader=lead).drain()).sent == 4
+    _in_order(slack, refs)

@@ -1,0 +1,189 @@
+"""Matching people to Slack users (by user id or email) and their time zones, and the
+Slack storage queries, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+import bot.slack.link as slack_link
+import bot.slack.mount as slack_mount
+from bot.slack.actors import Actors
+from bot.slack.link import SlackConfig, SlackLink
+from bot.slack.roster import DEACTIVATED, Roster
+from scheduler.runtime.leader import LeaderLock
+from storage.channels import slack as slack_store
+from storage.core.db import Database
+from storage.core.models import ChatAddress, Person, Workspace
+from tests.support.clock import FakeClock
+from tests.support.slack.helpers import slack_org
+from tests.support.slack.standin import BOT_TOKEN, TEAM, SlackStandIn
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[SlackStandIn]:
+    running = await SlackStandIn().start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def link(any_db: Database, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(slack_link, "TIER_3", 6000.0)
+    monkeypatch.setattr(slack_link, "TIER_4", 6000.0)
+    config = SlackConfig(
+        api_url=standin.api_url,
+        bot_token=BOT_TOKEN,
+        signing_secret="s",
+        app_token=None,
+        client_id=None,
+        client_secret=None,
+        secret_key=None,
+    )
+    made = SlackLink(config, any_db)
+    yield made
+    await made.close()
+
+
+async def people(db: Database, *rows: tuple[str, str | None, str | None]) -> dict[str, int]:
+    """(handle, email, slack user id or None) in the Slack workspace."""
+    ids: dict[str, int] = {}
+    async with db.session() as session:
+        workspace = await slack_store.ensure_workspace(session, TEAM, "Acme", "Europe/Berlin")
+        for handle, email, user in rows:
+            person = Person(workspace_id=workspace.id or 0, handle=handle, name=handle, email=email)
+            session.add(person)
+            await session.flush()
+            ids[handle] = person.id or 0
+            if user:
+                session.add(
+                    ChatAddress(
+                        person_id=person.id or 0, channel="slack", address={"user_id": user}
+                    )
+                )
+    return ids
+
+
+async def address_of(db: Database, person_id: int) -> ChatAddress | None:
+    async with db.session() as session:
+        query = select(ChatAddress).where(ChatAddress.person_id == person_id)
+        return (await session.exec(query)).first()
+
+
+async def test_sync_matches_by_user_id_or_email_and_takes_time_zones(
+    link: SlackLink, standin: SlackStandIn
+) -> None:
+    standin.add_user("UANA", "ana@acme.test", tz="America/New_York")
+    standin.add_user("UERIN", "Erin@Acme.test", tz="Asia/Tokyo")
+    standin.add_user("UGONE", "gone@acme.test", deleted=True)
+    ids = await people(
+        link.db,
+        ("ana", "ana@acme.test", "UANA"),
+        ("erin", "erin@acme.test", None),
+        ("gone", "gone@acme.test", "UGONE"),
+        ("nobody", "nobody@acme.test", None),
+    )
+    report = await Roster(link).sync(TEAM)
+    assert (report.matched, report.unmatched, report.deactivated) == (2, 1, 1)
+    erin = await address_of(link.db, ids["erin"])
+    assert erin is not None and erin.address == {"user_id": "UERIN", "team_id": TEAM}
+    gone = await address_of(link.db, ids["gone"])
+    assert gone is not None and not gone.active and gone.inactive_reason == DEACTIVATED
+    async with link.db.session() as session:
+        zones = {p.handle: p.timezone for p in (await session.exec(select(Person))).all()}
+    assert zones["ana"] == "America/New_York" and zones["erin"] == "Asia/Tokyo"
+    assert {c.method for c in standin.calls} == {"users.info", "users.lookupByEmail"}
+
+
+async def test_an_unknown_clicker_is_matched_by_email_once(
+    link: SlackLink, standin: SlackStandIn
+) -> None:
+    standin.add_user("UFRED", "fred@acme.test")
+    standin.add_user("USTRANGER", "stranger@else.test")
+    ids = await people(link.db, ("fred", "fred@acme.test", None))
+    actors = Actors(link.db, Roster(link))
+    fred = await actors.resolve(TEAM, "UFRED", BOT_TOKEN)
+    assert fred is not None and fred.person_id == ids["fred"] and fred.channel == "slack"
+    assert await actors.resolve(TEAM, "USTRANGER", BOT_TOKEN) is None
+    assert await actors.resolve(TEAM, "USTRANGER", BOT_TOKEN) is None
+    lookups = [c for c in standin.of("users.info") if c.args["user"] == "USTRANGER"]
+    assert len(lookups) == 1  # the stranger is not looked up on every click
+
+
+async def test_person_for_user_needs_the_right_workspace(any_db: Database) -> None:
+    ids = await people(any_db, ("ana", None, "UANA"))
+    async with any_db.session() as session:
+        other = Workspace(key="other", name="Other", channel="slack", external_id="TOTHER")
+        session.add(other)
+        await session.flush()
+        assert await slack_store.person_for_user(session, TEAM, "UANA") == (ids["ana"], 1)
+        assert await slack_store.person_for_user(session, "TOTHER", "UANA") is None
+        assert await slack_store.deactivate_team(session, TEAM, "slack app uninstalled") == 1
+        assert await slack_store.reactivate_team(session, TEAM, ["slack app uninstalled"]) == 1
+
+
+async def test_event_ids_and_oauth_states_are_taken_once(any_db: Database) -> None:
+    now = datetime.now(UTC)
+    async with any_db.session() as session:
+        assert await slack_store.first_sighting(session, "Ev1", now)
+        assert not await slack_store.first_sighting(session, "Ev1", now)
+        await slack_store.add_state(session, "s1", now + timedelta(minutes=10))
+        await slack_store.add_state(session, "old", now - timedelta(minutes=1))
+    async with any_db.session() as session:
+        assert await slack_store.consume_state(session, "s1", now)
+        assert not await slack_store.consume_state(session, "s1", now)
+        assert not await slack_store.consume_state(session, "old", now)
+        assert await slack_store.purge_events(session, now + timedelta(seconds=1)) == 1
+
+
+async def test_message_locations_mark_posts_under_way(any_db: Database) -> None:
+    ids = await people(any_db, ("ana", None, "UANA"))
+    now = datetime.now(UTC)
+    async with any_db.session() as session:
+        await slack_store.begin_post(session, ids["ana"], "pulse:1", now)
+    async with any_db.session() as session:
+        mark = await slack_store.message_at(session, ids["ana"], "pulse:1")
+        assert mark is not None and mark.ts is None and mark.attempted_at == now
+        await slack_store.record_post(session, ids["ana"], "pulse:1", "DUANA", "1.000100")
+    async with any_db.session() as session:
+        assert await slack_store.dm_channel(session, ids["ana"]) == "DUANA"
+        await slack_store.forget_post(session, ids["ana"], "pulse:1")  # posted: kept
+        assert await slack_store.message_at(session, ids["ana"], "pulse:1") is not None
+
+
+async def _zone_of(db: Database, person_id: int) -> str | None:
+    async with db.session() as session:
+        person = await session.get(Person, person_id)
+        return person.timezone if person else None
+
+
+async def test_the_server_syncs_once_it_leads_and_waits_out_a_429(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    """On PostgreSQL the leader probe may take the lock after the first roster pass:
+    the server looks again (every minute; here 50 ms) until it leads, then syncs, and a
+    429 on the way is waited out rather than leaving the person for 12 hours."""
+    leading = {"now": False}
+    monkeypatch.setattr(LeaderLock, "held", property(lambda _: leading["now"]))
+    monkeypatch.setattr(slack_mount, "LEADER_RETRY_SECONDS", 0.05)
+    async with slack_org(tmp_path, clock, monkeypatch, roster=True) as org:
+        org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
+        org.standin.fail("users.info", retry_after=1)
+        await asyncio.sleep(0.3)  # passes while another process leads
+        assert org.standin.of("users.info") == []
+        leading["now"] = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 8.0
+        while await _zone_of(org.app.db, org.ids["ana"]) != "Asia/Tokyo":
+            assert loop.time() < deadline, "no roster sync once this process led"
+            await asyncio.sleep(0.05)
+        asked = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+        assert [c.status for c in asked] == [429, 200]  # refused once, asked again
+        await asyncio.sleep(0.3)
+        again = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+        assert len(again) == 2  # having synced, the next pass is 12 hours away
