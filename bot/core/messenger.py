@@ -33,11 +33,12 @@ class PermanentDeliveryError(Exception):
 
 
 class Messenger(Protocol):
-    """A messenger may also say `paced = True`: the channel limits posts per workspace
-    and paces them in this process, so only the scheduler leader sends its lanes (see
-    scheduler/sender.py). Without it, every process sends."""
+    """`paced`: the channel limits posts per workspace and paces them in this process,
+    so only the scheduler leader sends its lanes (see scheduler/runtime/sender.py);
+    an unpaced channel's lanes go out from every process."""
 
     channel: str
+    paced: bool
 
     async def deliver(
         self, person_id: int, address: dict[str, Any], message: Message

@@ -12,6 +12,7 @@ from storage.core.db import Database
 
 class LocalMessenger:
     channel = "local"
+    paced = False  # the local chat has no rate limit: every process delivers
 
     def __init__(self, db: Database) -> None:
         self.db = db

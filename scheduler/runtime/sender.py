@@ -146,7 +146,7 @@ class Sender:
 
     def _paced(self) -> set[str]:
         """The channels whose lanes only the leader sends (Messenger.paced)."""
-        return {name for name, m in self.messengers.items() if getattr(m, "paced", False)}
+        return {name for name, m in self.messengers.items() if m.paced}
 
     def _may_send(self, channel: str) -> bool:
         return self._leads() or channel not in self._paced()

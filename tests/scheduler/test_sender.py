@@ -20,6 +20,7 @@ from tests.support.people import local_person
 
 class ScriptedChannel:
     channel = "local"
+    paced = False
 
     def __init__(self, *outcomes: Exception | None) -> None:
         self.outcomes = list(outcomes)
