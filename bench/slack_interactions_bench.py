@@ -69,13 +69,9 @@ def _bare_app(api_url: str) -> web.Application:
 
 
 def _pulsecoach_app(database_url: str, api_url: str) -> web.Application:
-    import bot.slack.mount as slack_mount
     from bot.app import build_web_app
 
-    async def no_roster(*args: Any) -> None:  # the roster is not what is measured
-        return None
-
-    slack_mount._keep_roster = no_roster  # type: ignore[assignment]
+    # No scheduler, so no roster job: the roster is not what is measured.
     return build_web_app(build(database_url, api_url), run_scheduler=False)
 
 

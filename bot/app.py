@@ -1,41 +1,42 @@
-"""Assembles pulsecoach: database, clock, handlers, channels, scheduler, HTTP server."""
+"""The composition root: database, clock, services, features, channels, scheduler and
+the HTTP server, wired once from the settings. The only module that knows them all."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot import collector
-from bot.charts import setup_charts
+from bot import local as local_channel
+from bot import slack as slack_channel
+from bot.channel import Channel, ChannelEntry, Wiring
+from bot.charts import chart_images, mount_charts
 from bot.core import metrics
 from bot.core.messenger import Messenger
-from bot.local import api as local_api
-from bot.local.channel import LocalMessenger
 from bot.settings import Settings
-from bot.slack.mount import mount_slack, slack_messenger
-from handlers.commitments import schedule as commitment_schedule
 from handlers.context import Services
-from handlers.contracts import schedule as contract_schedule
-from handlers.digests import schedule as digest_schedule
-from handlers.digests.commands import digest_options
-from handlers.pulse import schedule as pulse_schedule
-from handlers.pulse.close import close_due_rounds
-from handlers.router import Router
+from handlers.router import FEATURES, Router
 from prompts.instruments import load_instruments
 from scheduler.calendar.clock import Clock, SystemClock
-from scheduler.runtime.dispatch import Dispatcher, Fired, KindHandler
+from scheduler.runtime.dispatch import BatchHandler, Dispatcher, KindHandler
 from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
 from scheduler.runtime.leader import LeaderLock
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
 from storage.core.db import Database
-from storage.core.schedule_models import ScheduleEntry
+
+if TYPE_CHECKING:
+    from handlers.digests.summarizer import Summarizer
 
 log = logging.getLogger(__name__)
+
+# Every chat channel pulsecoach knows; each turns itself on from the settings.
+CHANNELS: tuple[ChannelEntry, ...] = (local_channel.ENTRY, slack_channel.ENTRY)
 
 
 @dataclass
@@ -50,78 +51,93 @@ class Pulsecoach:
     sender: Sender
     dispatcher: Dispatcher
     lock: LeaderLock
+    channels: list[Channel] = field(default_factory=list)
     messengers: dict[str, Messenger] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Pulsecoach:
+    def build(
+        cls, settings: Settings, clock: Clock | None = None, channels: bool = True
+    ) -> Pulsecoach:
+        """`channels=False`: no chat channel is built (CLI commands that only read or
+        queue: the outbox is delivered by a running server)."""
         db = Database(settings.effective_database_url)
         clock = clock or SystemClock()
         dirs = [d for d in settings.instrument_dirs.split(":") if d]
-        services = Services(db=db, clock=clock, instruments=load_instruments(dirs))
-        messengers: dict[str, Messenger] = {"local": LocalMessenger(db)}
-
-        async def fire_pulse(entry: ScheduleEntry, now: datetime) -> Fired:
-            return await pulse_schedule.fire(services, entry, now)
-
-        async def fire_pulses(
-            entries: Sequence[ScheduleEntry], now: datetime
-        ) -> list[Fired | Exception]:
-            return await pulse_schedule.fire_many(services, entries, now)
-
-        async def fire_commitment(entry: ScheduleEntry, now: datetime) -> Fired:
-            return await commitment_schedule.fire(services, entry, now)
-
-        async def fire_contract(entry: ScheduleEntry, now: datetime) -> Fired:
-            return await contract_schedule.fire(services, entry, now)
-
-        async def fire_digest(entry: ScheduleEntry, now: datetime) -> Fired:
-            async with digest_options(settings) as options:
-                return await digest_schedule.fire(services, entry, now, options)
-
-        kinds: dict[str, KindHandler] = {
-            pulse_schedule.KIND: fire_pulse,
-            commitment_schedule.KIND: fire_commitment,
-            contract_schedule.KIND: fire_contract,
-            digest_schedule.KIND: fire_digest,
-        }
+        services = Services(
+            db=db,
+            clock=clock,
+            instruments=load_instruments(dirs),
+            public_url=settings.public_url,
+            summarizer=_summarizer(settings),
+        )
+        kinds: dict[str, KindHandler] = {}
+        batches: dict[str, BatchHandler] = {}
+        for feature in FEATURES:
+            for scheduled in feature.scheduled:
+                kinds[scheduled.kind] = partial(scheduled.fire, services)
+                if scheduled.fire_many is not None:
+                    batches[scheduled.kind] = partial(scheduled.fire_many, services)
         lock = LeaderLock(db)  # also the sender's: only the leader sends paced lanes
+        router = Router(services)
+        messengers: dict[str, Messenger] = {}
         built = cls(
             settings=settings,
             db=db,
             clock=clock,
             services=services,
-            router=Router(services),
+            router=router,
             sender=Sender(db, clock, messengers, leader=lock),
-            dispatcher=Dispatcher(db, clock, kinds, batches={pulse_schedule.KIND: fire_pulses}),
+            dispatcher=Dispatcher(db, clock, kinds, batches=batches),
             lock=lock,
             messengers=messengers,
         )
-        if (slack := slack_messenger(built)) is not None:
-            messengers["slack"] = slack
+        if channels:
+            wiring = Wiring(settings, db, clock, services, router, lock, chart_images(services))
+            for entry in CHANNELS:
+                if entry.enabled(settings):
+                    channel = entry.build(wiring)
+                    built.channels.append(channel)
+                    messengers[channel.messenger.channel] = channel.messenger
         return built
 
     def system_jobs(self, runtime: SchedulerRuntime) -> None:
-        """Every process sends; only the leader plans, opens, closes and purges."""
+        """Every process sends; only the leader plans, opens, closes, purges and runs
+        the channels' jobs."""
         settings = self.settings
         runtime.every(SystemJob("send-outbox", settings.send_seconds, self.sender.drain))
-        runtime.lead(
-            self.lock,
-            settings.leader_probe_seconds,
-            [
-                SystemJob(
-                    "plan-schedules", 300.0, lambda: pulse_schedule.reschedule_all(self.services)
-                ),
-                SystemJob("dispatch-due", settings.dispatch_seconds, self.dispatcher.run_once),
-                SystemJob("close-rounds", 30.0, lambda: close_due_rounds(self.services)),
-                SystemJob("purge-expired", 3600.0, self.purge),
-            ],
-        )
+        leader_jobs = [
+            SystemJob("dispatch-due", settings.dispatch_seconds, self.dispatcher.run_once),
+            SystemJob("purge-expired", 3600.0, self.purge),
+        ]
+        for feature in FEATURES:
+            for job in feature.jobs:
+                leader_jobs.append(
+                    SystemJob(job.name, job.seconds, partial(job.run, self.services))
+                )
+        for channel in self.channels:
+            leader_jobs.extend(channel.system_jobs())
+        runtime.lead(self.lock, settings.leader_probe_seconds, leader_jobs)
 
     async def purge(self) -> int:
         """Drop finished outbox rows past the retention period."""
         cutoff = self.clock.now() - timedelta(days=self.settings.retention_days)
         async with self.db.session() as session:
             return await outbox.purge_finished(session, cutoff)
+
+    async def aclose(self) -> None:
+        """Close what the app opened: the model client and the database."""
+        closing = getattr(self.services.summarizer, "aclose", None)
+        if closing is not None:
+            await closing()
+        await self.db.dispose()
+
+
+def _summarizer(settings: Settings) -> Summarizer | None:
+    if not settings.llm_enabled:
+        return None  # openai is not even imported: the fallback summary only
+    from bot.llm.summarizer import summarizer_from_settings
+
+    return summarizer_from_settings(settings)
 
 
 PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)
@@ -144,9 +160,7 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
     web_app[PULSECOACH_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
-    if app.settings.local_enabled:
-        local_api.setup(web_app, app.db, app.router)
-    setup_charts(web_app, app)
+    mount_charts(web_app, app.services)
     runtime = SchedulerRuntime()
 
     async def on_startup(_: web.Application) -> None:
@@ -159,11 +173,12 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
     async def on_cleanup(_: web.Application) -> None:
         runtime.shutdown()
         await app.lock.release()
-        await app.db.dispose()
+        await app.aclose()
 
     web_app.on_startup.append(on_startup)
     web_app.on_cleanup.append(on_cleanup)
-    mount_slack(web_app, app)  # after: its cleanup runs before the database closes
+    for channel in app.channels:  # after: their clean-up runs before the database closes
+        channel.mount(web_app)
 
     async def settle_collector(_: web.Application) -> None:
         collector.settle()  # last: after every channel's startup has loaded its part

@@ -49,7 +49,11 @@ class Channel(Protocol):
     """One channel, built for this process."""
 
     name: str  # the `ChatAddress.channel` value it delivers to: local, slack, teams
-    messenger: Messenger
+
+    @property
+    def messenger(self) -> Messenger:
+        """The outbox sender's way out through this channel."""
+        ...
 
     def mount(self, web_app: web.Application) -> None:
         """Add routes and start-up/clean-up hooks (clean-up runs before the database

@@ -1,16 +1,25 @@
-"""What every handler is given: the database and the clock (and, as capabilities
-grow, their registries). Handlers never see a chat platform."""
+"""What every handler is given (`Services`), and what each feature package offers the
+router and the scheduler (`Feature`). Handlers never see a chat platform, an adapter or
+the settings: what they need from outside comes in `Services`, built once in bot/app.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.core.events import ActionEvent, Reply, TextEvent
-from handlers.pulse.answers import AnswerDesk
+from bot.core.messages import Message
 from prompts.instruments import Instrument
 from scheduler.calendar.clock import Clock
+from scheduler.calendar.fired import Fired
 from storage.core.db import Database
+from storage.core.schedule_models import ScheduleEntry
+
+if TYPE_CHECKING:  # feature modules import this one: no feature import at run time
+    from handlers.digests.summarizer import Summarizer
+    from handlers.pulse.answers import AnswerDesk
 
 
 @dataclass
@@ -18,12 +27,56 @@ class Services:
     db: Database
     clock: Clock
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
+    # Absolute links (digest charts) start with it; "" keeps them relative to the page.
+    public_url: str = ""
+    # The digests' LLM port (an adapter from bot/llm/); None: the fallback summary only.
+    summarizer: Summarizer | None = None
     # Pulse clicks, stored a batch at a time (one per process: it owns the batching).
     answers: AnswerDesk = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from handlers.pulse.answers import AnswerDesk
+
         self.answers = AnswerDesk(self.db, self.instruments)
 
 
 ActionHandler = Callable[[Services, ActionEvent], Awaitable[Reply]]
 CommandHandler = Callable[[Services, TextEvent, list[str]], Awaitable[Reply]]
+FireOne = Callable[[Services, ScheduleEntry, datetime], Awaitable[Fired]]
+# Many due entries of one kind at once: a result (or the error) for each, in order.
+FireMany = Callable[
+    [Services, Sequence[ScheduleEntry], datetime], Awaitable[list[Fired | Exception]]
+]
+# A feature's cards on a person's home view, by the roles they hold.
+HomeCards = Callable[[Services, int, set[str]], Awaitable[list[Message]]]
+
+
+@dataclass(frozen=True)
+class ScheduledKind:
+    """A kind of schedule entry and the function that fires one due occurrence."""
+
+    kind: str
+    fire: FireOne
+    fire_many: FireMany | None = None
+
+
+@dataclass(frozen=True)
+class FeatureJob:
+    """Work the scheduler leader runs every `seconds` (planning, closing due rounds)."""
+
+    name: str
+    seconds: float
+    run: Callable[[Services], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What a feature package offers: its buttons, its typed verbs, its scheduled kinds
+    and its leader jobs. Each package's `__init__` defines one `FEATURE`."""
+
+    name: str
+    actions: Mapping[str, ActionHandler] = field(default_factory=dict)
+    commands: Mapping[str, CommandHandler] = field(default_factory=dict)
+    scheduled: tuple[ScheduledKind, ...] = ()
+    jobs: tuple[FeatureJob, ...] = ()
+    home_cards: HomeCards | None = None

@@ -1,18 +1,18 @@
-"""Routes neutral events to the capability that owns them."""
+"""Routes neutral events to the feature that owns them."""
 
 from __future__ import annotations
 
 from bot.core.events import ActionEvent, Reply, TextEvent, UnknownAction
-from handlers.commitments import commands as commitments
-from handlers.context import ActionHandler, CommandHandler, Services
-from handlers.contracts import commands as contracts
-from handlers.digests import commands as digests
-from handlers.home import admin
-from handlers.home import commands as home
-from handlers.home import view as home_view
-from handlers.pulse import commands as pulse
+from handlers import commitments, contracts, digests, home, pulse
+from handlers.context import ActionHandler, CommandHandler, Feature, Services
 
-CAPABILITIES = (home, pulse, admin, home_view, commitments, contracts, digests)
+FEATURES: tuple[Feature, ...] = (
+    home.FEATURE,
+    pulse.FEATURE,
+    commitments.FEATURE,
+    contracts.FEATURE,
+    digests.FEATURE,
+)
 
 
 class Router:
@@ -20,9 +20,9 @@ class Router:
         self.services = services
         self.actions: dict[str, ActionHandler] = {}
         self.commands: dict[str, CommandHandler] = {}
-        for module in CAPABILITIES:
-            self.actions.update(module.ACTIONS)
-            self.commands.update(module.COMMANDS)
+        for feature in FEATURES:
+            self.actions.update(feature.actions)
+            self.commands.update(feature.commands)
 
     def knows_action(self, action_id: str) -> bool:
         return action_id in self.actions

@@ -27,18 +27,17 @@ def add_digest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 async def _send(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.digests.commands import demand_occasion, digest_options
-    from handlers.digests.send import send_digest
+    from handlers.digests.commands import demand_occasion
+    from handlers.digests.send import configured, send_digest
 
     async def work(app: Pulsecoach) -> int:
-        async with digest_options(settings) as options:
-            sent = await send_digest(
-                app.services,
-                args.team,
-                reason="on_demand",
-                occasion=await demand_occasion(app.services, args.team),
-                options=options,
-            )
+        sent = await send_digest(
+            app.services,
+            args.team,
+            reason="on_demand",
+            occasion=await demand_occasion(app.services, args.team),
+            options=configured(app.services),
+        )
         for s in sent:
             summary = "LLM summary" if s.source == "llm" else f"fallback summary ({s.reason})"
             state = "queued" if s.created else "already sent (this hour, no new round)"
@@ -51,10 +50,10 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _show(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.digests.build import build_team_part, follow_lines
-    from handlers.digests.commands import digest_options
     from handlers.digests.fallback import fallback_summary
     from handlers.digests.send import (
         DigestOptions,
+        configured,
         fallback_meta,
         finish,
         llm_summary,
@@ -65,9 +64,8 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
     async def work(app: Pulsecoach) -> int:
         now = app.clock.now()
         part = await build_team_part(app.services, args.team, now, "on_demand", None)
-        async with digest_options(settings) as configured:
-            options = configured if args.llm else DigestOptions()
-            output, why = await llm_summary(part, options.summarizer)
+        options = configured(app.services) if args.llm else DigestOptions()
+        output, why = await llm_summary(part, options.summarizer)
         meta: dict[str, str | None]
         if output is not None and options.summarizer is not None:
             meta = {

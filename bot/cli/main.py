@@ -70,12 +70,12 @@ async def _with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[i
     """Run `work` with the app built and the schema current (heavy imports stay lazy)."""
     from bot.app import Pulsecoach
 
-    app = Pulsecoach.build(settings)
+    app = Pulsecoach.build(settings, channels=False)  # commands queue; servers deliver
     try:
         await app.db.upgrade()
         return await work(app)
     finally:
-        await app.db.dispose()
+        await app.aclose()
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,13 +1,21 @@
-"""The local channel's Messenger: delivering means writing to the person's web chat."""
+"""The local channel: its Messenger (delivering means writing to the person's web chat)
+and its entry on the server (the web page and its JSON API, bot/local/api.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
+from bot.channel import Wiring
 from bot.core.messages import Message
 from bot.core.messenger import Delivery
 from storage.channels import local_inbox
 from storage.core.db import Database
+
+if TYPE_CHECKING:
+    from scheduler.runtime.jobs import SystemJob
 
 
 class LocalMessenger:
@@ -30,3 +38,22 @@ class LocalMessenger:
                 same_is_noop=True,
             )
         return Delivery(external_ref={"local_message_id": stored.id})
+
+
+class LocalChannel:
+    """The local web chat on this server (see bot/channel.py): loopback only."""
+
+    name = "local"
+
+    def __init__(self, wiring: Wiring) -> None:
+        self.db = wiring.db
+        self.router = wiring.router
+        self.messenger = LocalMessenger(wiring.db)
+
+    def mount(self, web_app: web.Application) -> None:
+        from bot.local import api
+
+        api.setup(web_app, self.db, self.router)
+
+    def system_jobs(self) -> Sequence[SystemJob]:
+        return ()

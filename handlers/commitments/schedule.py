@@ -19,9 +19,9 @@ from bot.core.messages import Message
 from handlers.commitments.follow_through import figures
 from handlers.commitments.view import checkin_message, nudge_message, partner_message
 from handlers.context import Services
+from scheduler.calendar.fired import Fired
 from scheduler.calendar.localtime import Availability, Cadence, next_allowed, plan_occurrence
 from scheduler.calendar.people import availability
-from scheduler.runtime.dispatch import Fired
 from storage.commitments import queries as commitments
 from storage.commitments.models import Commitment
 from storage.core import audit, directory, outbox, schedule

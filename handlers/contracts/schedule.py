@@ -24,9 +24,9 @@ from handlers.contracts.view import check_message, results_message, status_messa
 from handlers.pulse.rounds import rotation
 from handlers.pulse.view import local_time
 from prompts.texts import text
+from scheduler.calendar.fired import Fired
 from scheduler.calendar.localtime import Availability, Cadence, PlannedSend, plan_occurrence
 from scheduler.calendar.people import availability, person_timezone
-from scheduler.runtime.dispatch import Fired
 from storage.contracts import queries as contracts
 from storage.contracts.models import ContractCheck, TeamContract
 from storage.core import audit, directory, outbox, schedule

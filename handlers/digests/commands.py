@@ -4,36 +4,20 @@ home card with the next session, the latest digest and a "digest now" button."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from bot.core.messages import Button, Buttons, Context, Message, Text
-from bot.settings import Settings, get_settings
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.digests import period as digest_period
-from handlers.digests.send import DigestOptions, send_digest
+from handlers.digests.send import configured, send_digest
 from handlers.digests.sessions import cmd_session
-from handlers.digests.summarizer import OpenAISummarizer, summarizer_from_settings
 from handlers.digests.view import LIST, OPEN, SEND, list_message
 from prompts.texts import text
 from storage.core import directory
 from storage.core.models import Team
 from storage.digests import queries as digests
 from storage.digests.models import Digest
-
-
-@asynccontextmanager
-async def digest_options(settings: Settings | None = None) -> AsyncIterator[DigestOptions]:
-    """Options from the settings, with the model client closed afterwards."""
-    settings = settings or get_settings()
-    summarizer = summarizer_from_settings(settings)
-    try:
-        yield DigestOptions(summarizer=summarizer, public_url=settings.public_url)
-    finally:
-        if isinstance(summarizer, OpenAISummarizer):
-            await summarizer.aclose()
 
 
 async def demand_occasion(services: Services, team_key: str) -> str:
@@ -63,15 +47,14 @@ async def coached_team(services: Services, person_id: int, team_key: str | None)
 async def request_digest(services: Services, person_id: int, team_key: str | None) -> Reply:
     team = await coached_team(services, person_id, team_key)
     occasion = await demand_occasion(services, team.key)
-    async with digest_options() as options:
-        sent = await send_digest(
-            services,
-            team.key,
-            reason="on_demand",
-            occasion=occasion,
-            options=options,
-            coaches=[person_id],
-        )
+    sent = await send_digest(
+        services,
+        team.key,
+        reason="on_demand",
+        occasion=occasion,
+        options=configured(services),
+        coaches=[person_id],
+    )
     mine = sent[0]
     if not mine.created:
         async with services.db.session() as session:

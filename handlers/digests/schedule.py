@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from bot.core.events import Refused
 from handlers.context import Services
 from handlers.digests import period as digest_period
-from handlers.digests.send import DigestOptions, send_digest
+from handlers.digests.send import DigestOptions, configured, send_digest
+from scheduler.calendar.fired import Fired
 from scheduler.calendar.localtime import Cadence, local_instant
-from scheduler.runtime.dispatch import Fired
 from storage.core import directory, schedule
 from storage.core.models import Team
 from storage.core.schedule_models import ScheduleEntry
@@ -157,8 +157,10 @@ async def _send(
 
 
 async def fire(
-    services: Services, entry: ScheduleEntry, now: datetime, options: DigestOptions
+    services: Services, entry: ScheduleEntry, now: datetime, options: DigestOptions | None = None
 ) -> Fired:
+    """`options`: the app's own (summarizer, public URL) unless a caller overrides them."""
+    options = options or configured(services)
     async with services.db.session() as session:
         team = await directory.team(session, entry.subject_id)
     if team is None:

@@ -55,6 +55,11 @@ class DigestOptions:
     public_url: str = ""
 
 
+def configured(services: Services) -> DigestOptions:
+    """The app's own summarizer and public URL, as bot/app.py built them once."""
+    return DigestOptions(summarizer=services.summarizer, public_url=services.public_url)
+
+
 @dataclass(frozen=True)
 class Sent:
     digest_id: int

@@ -1,55 +1,27 @@
-"""The LLM port for coach digests: aggregate figures and anonymous comments in, a
-schema-checked summary (themes, risks, focus questions) out.
+"""The summarizer port for coach digests: aggregate figures and anonymous comments in,
+a schema-checked summary (themes, risks, focus questions) out. The adapter that asks an
+OpenAI-compatible model lives in bot/llm/; handlers see only this port.
 
 Free text is untrusted (PRODUCT_NOTES, "LLM summaries"): comments go in as quoted JSON
 data inside the prompt, the model gets no tools, its answer must parse against
 `SummaryOutput`, and every line that comes back is made inert for any channel (links,
 mentions, markup and people's names removed) before a coach sees it.
-
-Retries: the openai client's own retries are off (`max_retries=0`) and one tenacity
-policy decides instead — timeouts, connection errors, 429 (waiting as long as
-Retry-After says) and 5xx are retried, a bounded number of attempts within a bounded
-total time (20 s by default). A Retry-After longer than the wait cap or than the time
-left stops at once ("rate limited"). Anything else, or an answer that does not parse,
-is a `SummaryFailed`, and the digest falls back to the deterministic summary. When the
-model gave no answer at all (timeouts, unreachable, an HTTP error after the retries),
-a circuit breaker skips it for a cool-down (5 minutes), so teams due together each fall
-back at once instead of each waiting out the bound.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import random
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Protocol
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
-from tenacity.stop import stop_base
 
-from bot.settings import Settings
 from handlers.digests.hygiene import inert
-from prompts.templates import PromptTemplate, load_template
-
-log = logging.getLogger(__name__)
+from prompts.templates import PromptTemplate
 
 PROMPT = ("digest_summary", 1)
 MAX_COMMENTS = 60
-_RETRY_STATUSES = {408, 409, 429}
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
@@ -129,207 +101,3 @@ def render_prompt(template: PromptTemplate, request: SummaryRequest) -> tuple[st
     comments = comments.replace("<", "\\u003c").replace(">", "\\u003e")
     figures = json.dumps(request.figures, ensure_ascii=False, indent=1, default=str)
     return template.render(figures=figures, comments=comments)
-
-
-# --------------------------------------------------------------------------- retry policy
-
-
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code in _RETRY_STATUSES or error.status_code >= 500
-    return False
-
-
-def retry_after(error: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (Retry-After: seconds or an HTTP date)."""
-    if not isinstance(error, openai.APIStatusError):
-        return None
-    headers = error.response.headers
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(float(ms) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
-class _Wait:
-    """Retry-After when the server gives one (capped), else exponential backoff with jitter."""
-
-    def __init__(self, initial: float, cap: float) -> None:
-        self.initial = initial
-        self.cap = cap
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        asked = retry_after(error)
-        if asked is not None:
-            return min(asked, self.cap)
-        backoff = self.initial * 2 ** (state.attempt_number - 1)
-        return min(backoff + random.uniform(0, self.initial), self.cap)
-
-
-class _AskedTooLong(stop_base):
-    """Stop at once when the server asks for a longer wait than the cap or than the time
-    left in the total bound: retrying early would only be refused again."""
-
-    def __init__(self, cap: float, total: float) -> None:
-        self.cap = cap
-        self.total = total
-
-    def __call__(self, state: RetryCallState) -> bool:
-        asked = retry_after(state.outcome.exception() if state.outcome else None)
-        if asked is None:
-            return False
-        left = self.total - (state.seconds_since_start or 0.0)
-        return asked > self.cap or asked > left
-
-
-class CircuitBreaker:
-    """After the model failed for want of an answer (timeouts, unreachable, an HTTP
-    error after the retries; not a bad answer), later summaries skip it for `cooldown`
-    seconds and fall back at once, so the digests of N teams due together do not each
-    wait the full bound."""
-
-    def __init__(self, cooldown: float) -> None:
-        self.cooldown = cooldown
-        self.open_until = 0.0
-        self.why = ""
-
-    def check(self) -> None:
-        if time.monotonic() < self.open_until:
-            left = self.open_until - time.monotonic()
-            raise SummaryFailed(f"{self.why}; not asked again for {left:.0f} s")
-
-    def trip(self, why: str) -> None:
-        self.open_until = time.monotonic() + self.cooldown
-        self.why = why
-
-    def reset(self) -> None:
-        self.open_until, self.why = 0.0, ""
-
-
-_BREAKERS: dict[tuple[str, str], CircuitBreaker] = {}
-
-
-def breaker_for(base_url: str, model: str, cooldown: float) -> CircuitBreaker:
-    """One breaker per endpoint and model for the process: a summarizer is built per
-    scheduled send, the breaker must outlive it."""
-    found = _BREAKERS.setdefault((base_url, model), CircuitBreaker(cooldown))
-    found.cooldown = cooldown
-    return found
-
-
-class OpenAISummarizer:
-    """Summaries from any OpenAI-compatible chat completions endpoint."""
-
-    def __init__(
-        self,
-        *,
-        model: str,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float = 10.0,
-        attempts: int = 3,
-        total_seconds: float = 20.0,
-        initial_wait: float = 1.0,
-        max_wait: float = 20.0,
-        cooldown: float = 300.0,
-    ) -> None:
-        self.model = model
-        self.template = load_template(*PROMPT)
-        self.prompt_version = self.template.id
-        self.attempts = attempts
-        self.total_seconds = total_seconds
-        self.wait = _Wait(initial_wait, max_wait)
-        self.asked_too_long = _AskedTooLong(max_wait, total_seconds)
-        # A local server needs no key, but the client insists on one.
-        self.client = openai.AsyncOpenAI(
-            api_key=api_key or "not-needed",
-            base_url=base_url,
-            max_retries=0,
-            timeout=timeout,
-        )
-        self.breaker = breaker_for(str(self.client.base_url), model, cooldown)
-
-    async def complete(self, request: SummaryRequest) -> SummaryOutput:
-        self.breaker.check()
-        try:
-            response = await self._create(request)
-        except SummaryFailed as failed:
-            self.breaker.trip(str(failed))
-            raise
-        self.breaker.reset()
-        choice = response.choices[0] if response.choices else None
-        if choice is None:
-            raise SummaryFailed("the language model gave no answer")
-        return parse_output(choice.message.content)
-
-    async def _create(self, request: SummaryRequest) -> Any:
-        """The model's response; a `SummaryFailed` when it gave none in time."""
-        system, user = render_prompt(self.template, request)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts)
-            | stop_after_delay(self.total_seconds)
-            | self.asked_too_long,
-            wait=self.wait,
-            retry=retry_if_exception(_transient),
-            reraise=True,
-        )
-        try:
-            # stop_after_delay only looks between attempts; this bounds the whole call.
-            async with asyncio.timeout(self.total_seconds):
-                async for attempt in retrying:
-                    with attempt:
-                        return await self.client.chat.completions.create(
-                            model=self.model,
-                            messages=[
-                                {"role": "system", "content": system},
-                                {"role": "user", "content": user},
-                            ],
-                            temperature=0.2,
-                            max_tokens=900,
-                            response_format={"type": "json_object"},
-                        )
-        except TimeoutError:
-            raise SummaryFailed(
-                f"the language model did not answer within {self.total_seconds:g} s"
-            ) from None
-        except openai.APITimeoutError:
-            raise SummaryFailed("the language model timed out") from None
-        except openai.APIConnectionError:
-            raise SummaryFailed("the language model could not be reached") from None
-        except openai.APIStatusError as error:
-            asked = retry_after(error)
-            if error.status_code == 429:
-                wait = f", asked to wait {asked:.0f} s" if asked is not None else ""
-                raise SummaryFailed(
-                    f"the language model is rate limited (HTTP 429{wait})"
-                ) from None
-            raise SummaryFailed(f"the language model answered HTTP {error.status_code}") from None
-        raise SummaryFailed("the language model gave no answer")  # pragma: no cover
-
-    async def aclose(self) -> None:
-        await self.client.close()
-
-
-def summarizer_from_settings(settings: Settings) -> OpenAISummarizer | None:
-    """The configured summarizer, or None when no LLM is configured (fallback only)."""
-    if not settings.llm_enabled:
-        return None
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return OpenAISummarizer(
-        model=settings.llm_model, api_key=key, base_url=settings.openai_base_url
-    )

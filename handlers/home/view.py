@@ -5,10 +5,10 @@ shows, and what `home` answers in any chat.
   the program shares results with the team;
 - coach: the latest result of each team they coach;
 - admin: each team's program settings, with a button to the admin capability's
-  editing form (`handlers/admin.py`).
+  editing form (`handlers/home/admin.py`).
 
-Other capabilities add cards by defining `async def home_cards(services, person_id,
-roles) -> list[Message]` in their module (commitments, digests).
+Other features add cards through their `Feature.home_cards` (commitments, contracts,
+digests).
 """
 
 from __future__ import annotations
@@ -171,17 +171,16 @@ async def _results_card(services: Services, team: Team, roles: set[str]) -> Mess
 
 
 async def _capability_cards(services: Services, person_id: int, roles: set[str]) -> list[Message]:
-    from handlers.router import CAPABILITIES  # the router imports this module
+    from handlers.router import FEATURES  # the router imports this module
 
     cards: list[Message] = []
-    for module in CAPABILITIES:
-        hook = getattr(module, "home_cards", None)
-        if hook is None:
+    for feature in FEATURES:
+        if feature.home_cards is None:
             continue
         try:
-            cards += await hook(services, person_id, roles)
+            cards += await feature.home_cards(services, person_id, roles)
         except Exception:  # one broken section must not take the whole home down
-            log.exception("home cards of %s failed", module.__name__)
+            log.exception("home cards of %s failed", feature.name)
     return cards
 
 

@@ -4,7 +4,6 @@ messages and reminders that go out: pulse_outbox.py)."""
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -113,10 +112,6 @@ def rotation(item_keys: Sequence[str], per_pulse: int | None, number: int) -> li
         return keys
     start = ((number - 1) * per_pulse) % len(keys)
     return [keys[(start + offset) % len(keys)] for offset in range(per_pulse)]
-
-
-def rounds_to_cover(n_items: int, per_pulse: int | None) -> int:
-    return 1 if not per_pulse or per_pulse >= n_items else math.ceil(n_items / per_pulse)
 
 
 async def _team_and_program(

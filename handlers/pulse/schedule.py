@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.events import Refused
 from handlers.context import Services
 from handlers.pulse.rounds import Opening, RoundOpened, open_rounds
+from scheduler.calendar.fired import Fired
 from scheduler.calendar.localtime import Availability, Cadence, PlannedSend, plan, plan_occurrence
 from scheduler.calendar.people import availability, person_timezone
-from scheduler.runtime.dispatch import Fired
 from storage.core import audit, directory, schedule
 from storage.core.models import Person, Role, Team, Workspace
 from storage.core.schedule_models import ScheduleEntry

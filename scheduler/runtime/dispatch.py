@@ -9,21 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.calendar.clock import Clock
+from scheduler.calendar.fired import Fired
 from storage.core import schedule
 from storage.core.db import Database
 from storage.core.schedule_models import ScheduleEntry
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Fired:
-    """What a kind handler did, and when the subject is due next."""
-
-    outcome: str
-    next_due: datetime | None
-    next_occurrence: str | None
 
 
 KindHandler = Callable[[ScheduleEntry, datetime], Awaitable[Fired]]

@@ -47,13 +47,6 @@ async def ensure(session: AsyncSession, team_id: int) -> TeamContract:
     return found
 
 
-async def active_contracts(session: AsyncSession) -> list[TeamContract]:
-    query = select(TeamContract).where(
-        col(TeamContract.active).is_(True), TeamContract.current_version > 0
-    )
-    return list((await session.exec(query.order_by(col(TeamContract.id)))).all())
-
-
 async def current_version(session: AsyncSession, contract: TeamContract) -> ContractVersion | None:
     query = select(ContractVersion).where(
         ContractVersion.contract_id == contract.id,

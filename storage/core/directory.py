@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -114,21 +113,9 @@ async def workspace(session: AsyncSession, workspace_id: int) -> Workspace | Non
     return await session.get(Workspace, workspace_id)
 
 
-def address_payload(address: ChatAddress) -> dict[str, Any]:
-    return dict(address.address)
-
-
 async def team(session: AsyncSession, team_id: int) -> Team | None:
     return await session.get(Team, team_id)
 
 
 async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
     return (await session.exec(select(Person).where(Person.handle == handle))).first()
-
-
-async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
-    """Many people in one query."""
-    if not ids:
-        return {}
-    query = select(Person).where(col(Person.id).in_(sorted(set(ids))))
-    return {p.id or 0: p for p in (await session.exec(query)).all()}

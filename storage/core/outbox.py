@@ -278,19 +278,6 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return {status: int(n) for status, n in (await session.exec(query)).all()}
 
 
-async def sent_for_ref(session: AsyncSession, person_id: int, ref: str) -> OutboxMessage | None:
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.person_id == person_id,
-            OutboxMessage.ref == ref,
-            OutboxMessage.status == OutboxStatus.SENT,
-        )
-        .order_by(col(OutboxMessage.id).desc())
-    )
-    return (await session.exec(query)).first()
-
-
 async def purge_finished(session: AsyncSession, before: datetime) -> int:
     """Delete sent, cancelled, missed and failed rows created before `before`."""
     statement = delete(OutboxMessage).where(

@@ -35,10 +35,6 @@ async def save_plan(session: AsyncSession, team_id: int, values: dict[str, Any])
     return plan
 
 
-async def all_plans(session: AsyncSession) -> list[CoachingPlan]:
-    return list((await session.exec(select(CoachingPlan).order_by(col(CoachingPlan.id)))).all())
-
-
 async def plan_soon(session: AsyncSession, team_id: int) -> None:
     """Ask the dispatcher to (re)plan this team's digests on its next pass: config apply
     and chat have no clock of their own, the dispatcher does."""

@@ -13,7 +13,6 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core import anonymity
-from storage.core.dialects import insert_for
 from storage.core.models import Membership, OutboxMessage, Person, Role, Team, Workspace
 from storage.pulse.models import (
     PulseAnswer,
@@ -136,22 +135,6 @@ async def invites(session: AsyncSession, round_id: int) -> list[PulseInvite]:
         .order_by(col(PulseInvite.person_id))
     )
     return list((await session.exec(query)).all())
-
-
-async def save_answer(
-    session: AsyncSession, round_id: int, respondent: str, item_key: str, score: int
-) -> None:
-    """Insert or change one answer; a double click or a retry stores one row."""
-    insert = insert_for(session.get_bind().dialect.name)
-    table = SQLModel.metadata.tables["pulse_answer"]
-    statement = (
-        insert(table)
-        .values(round_id=round_id, respondent=respondent, item_key=item_key, score=score)
-        .on_conflict_do_update(
-            index_elements=["round_id", "respondent", "item_key"], set_={"score": score}
-        )
-    )
-    await session.exec(statement)
 
 
 async def answers_of(session: AsyncSession, round_id: int, respondent: str) -> dict[str, int]:

@@ -81,9 +81,6 @@ async def test_missed_commitments_are_flagged_per_leader(tmp_path: Path, clock: 
 async def test_coach_asks_lists_and_reopens_past_digests(
     tmp_path: Path, clock: FakeClock, no_env: None
 ) -> None:
-    from bot.settings import get_settings
-
-    get_settings.cache_clear()  # no LLM configured: the fallback summary
     async with running_org(tmp_path, clock, executives=SIX) as org:
         async with org.app.db.session() as session:
             await digests.add_session(session, org.ids["team"], LAST_SESSION, "chat")
@@ -116,4 +113,25 @@ async def test_coach_asks_lists_and_reopens_past_digests(
         assert (await response.read()).startswith(b"\x89PNG")
         forged = await org.client.get(f"/charts/digests/{digest_id}-{'0' * 32}.png")
         assert forged.status == 404
-    get_settings.cache_clear()
+
+
+async def test_a_digest_asked_in_chat_uses_the_apps_own_settings(
+    tmp_path: Path, clock: FakeClock, no_env: None
+) -> None:
+    """Handlers read no settings: the public URL (and the model) come in the app's
+    Services, so a digest asked for in chat links its chart from the configured URL."""
+    public = {"PULSECOACH_PUBLIC_URL": "https://coach.example.test"}
+    async with running_org(tmp_path, clock, executives=SIX, settings=public) as org:
+        assert org.app.services.public_url == "https://coach.example.test"
+        assert org.app.services.summarizer is None  # no model configured: the fallback
+        async with org.app.db.session() as session:
+            await digests.add_session(session, org.ids["team"], LAST_SESSION, "chat")
+        for number, day in ((1, 9), (2, 16)):
+            closed = datetime(2026, 11, day, 12, tzinfo=UTC)
+            await add_round(org.app, org.ids, number, closed, {h: 5 for h in SIX})
+        status_, body = await org.say("cora", "digest")
+        assert status_ == 200, body
+        await org.app.sender.drain()
+        (message,) = [m for m in await org.messages("cora") if m["ref"].startswith("digest:")]
+        (image,) = [b for b in message["message"]["blocks"] if b["type"] == "image"]
+        assert image["url"].startswith("https://coach.example.test/charts/digests/")

@@ -33,9 +33,6 @@ def _buttons(card: dict[str, Any]) -> dict[str, str]:
 async def test_home_card_sends_a_digest_and_lists_past_ones(
     tmp_path: Path, clock: FakeClock, no_env: None
 ) -> None:
-    from bot.settings import get_settings
-
-    get_settings.cache_clear()  # no LLM configured: the fallback summary
     async with running_org(tmp_path, clock, executives=SIX) as org:
         async with org.app.db.session() as session:
             await digests.add_session(session, org.ids["team"], LAST_SESSION, "chat")
@@ -71,7 +68,6 @@ async def test_home_card_sends_a_digest_and_lists_past_ones(
         assert status_ == 409 and "coaches only" in body["error"]
         status_, body = await org.click("ana", LIST, "leadership")
         assert status_ == 409
-    get_settings.cache_clear()
 
 
 async def test_cli_digest_send_and_show(tmp_path: Path, clock: FakeClock) -> None:

@@ -12,7 +12,8 @@ from sqlmodel import col, select
 from bot.app import Pulsecoach
 from handlers.digests import schedule as digest_schedule
 from handlers.digests.send import DigestOptions
-from scheduler.runtime.dispatch import Dispatcher, Fired
+from scheduler.calendar.fired import Fired
+from scheduler.runtime.dispatch import Dispatcher
 from storage.core.models import Membership, OutboxMessage, Team
 from storage.core.schedule_models import ScheduleEntry
 from storage.digests import queries as digests

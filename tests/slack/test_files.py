@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.charts import chart_images
 from bot.core.messages import Image, Message
-from bot.slack.mount import chart_images
 from bot.slack.sender import SlackMessenger
 from handlers.digests.send import DigestOptions, send_digest
 from handlers.digests.view import attachment_digest, chart_attachment

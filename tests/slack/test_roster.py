@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import select
 
 import bot.slack.link as slack_link
-import bot.slack.mount as slack_mount
 from bot.slack.actors import Actors
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.roster import DEACTIVATED, Roster
@@ -165,13 +164,17 @@ async def _zone_of(db: Database, person_id: int) -> str | None:
 async def test_the_server_syncs_once_it_leads_and_waits_out_a_429(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
 ) -> None:
-    """On PostgreSQL the leader probe may take the lock after the first roster pass:
-    the server looks again (every minute; here 50 ms) until it leads, then syncs, and a
-    429 on the way is waited out rather than leaving the person for 12 hours."""
+    """On PostgreSQL the leader probe may take the lock after start-up: the roster is a
+    leader job, so it runs once this process leads (probed every 10 s; here 50 ms), and
+    a 429 on the way is waited out rather than leaving the person for 12 hours."""
     leading = {"now": False}
-    monkeypatch.setattr(LeaderLock, "held", property(lambda _: leading["now"]))
-    monkeypatch.setattr(slack_mount, "LEADER_RETRY_SECONDS", 0.05)
-    async with slack_org(tmp_path, clock, monkeypatch, roster=True) as org:
+
+    async def probe(_: LeaderLock) -> bool:
+        return leading["now"]
+
+    monkeypatch.setattr(LeaderLock, "probe", probe)
+    fast = {"leader_probe_seconds": 0.05}
+    async with slack_org(tmp_path, clock, monkeypatch, roster=True, settings=fast) as org:
         org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
         org.standin.fail("users.info", retry_after=1)
         await asyncio.sleep(0.3)  # passes while another process leads

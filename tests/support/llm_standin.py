@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers.digests.summarizer import OpenAISummarizer
+from bot.llm.summarizer import OpenAISummarizer
 
 GOOD: dict[str, Any] = {
     "themes": ["Decisions are made outside the meeting", "Workload is high before launches"],

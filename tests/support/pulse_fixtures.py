@@ -71,11 +71,14 @@ async def build_org(
     executives: tuple[str, ...] = EXECUTIVES,
     items_per_pulse: int | None = None,
     database_url: str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> tuple[Pulsecoach, dict[str, int]]:
-    settings = Settings(
-        PULSECOACH_DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'pulse.db'}"
+    """`settings`: more of the app's settings, by name (e.g. PULSECOACH_PUBLIC_URL)."""
+    settings_ = Settings(
+        PULSECOACH_DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'pulse.db'}",
+        **(settings or {}),
     )
-    app = Pulsecoach.build(settings, clock=clock)
+    app = Pulsecoach.build(settings_, clock=clock)
     await app.db.upgrade()
     ids: dict[str, int] = {}
     async with app.db.session() as session:

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
 import bot.slack.link as slack_link
-import bot.slack.mount as slack_mount
 from bot.app import Pulsecoach, build_web_app
 from bot.settings import Settings
 from bot.slack.mount import SLACK_KEY
+from scheduler.runtime.jobs import SchedulerRuntime
 from storage.core.models import ChatAddress, Membership, Person, Team, Workspace
 from storage.pulse.models import PulseProgram
 from tests.support.clock import FakeClock
@@ -238,20 +238,22 @@ async def slack_org(
     # Lookups are paced under Slack's tiers (50-100 a minute); tests need not wait.
     monkeypatch.setattr(slack_link, "TIER_3", 6000.0)
     monkeypatch.setattr(slack_link, "TIER_4", 6000.0)
-    if not roster:
-
-        async def no_roster(*args: Any) -> None:
-            return None
-
-        monkeypatch.setattr(slack_mount, "_keep_roster", no_roster)
     standin = await SlackStandIn().start()
     settings = slack_settings(tmp_path, standin, **options.pop("settings", {}))
     app = Pulsecoach.build(settings, clock=clock)
     client = TestClient(TestServer(build_web_app(app, run_scheduler=False)))
     await client.start_server()
+    # `roster`: the channel's leader jobs (workspace check, roster) run as in `serve`,
+    # without the rest of the scheduler (whose passes the tests drive themselves).
+    runtime = SchedulerRuntime()
+    if roster:
+        jobs = [job for channel in app.channels for job in channel.system_jobs()]
+        runtime.lead(app.lock, settings.leader_probe_seconds, jobs)
+        runtime.start()
     try:
         ids = await seed(app, **options) if seed_org else {}
         yield SlackOrg(app=app, client=client, standin=standin, clock=clock, ids=ids)
     finally:
+        runtime.shutdown()
         await client.close()
         await standin.stop()

@@ -1,0 +1,1 @@
+"""Adapters for outside services that are not chat channels: the LLM."""
