@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def stranger_home() -> list[Message]:
     """For a Slack user pulsecoach does not know: how to get set up."""
-    note = text("slack.home.unknown")
+    note = text("home.view.unknown")
     return [Message(ref="home", text=note, blocks=(Text(text=note),))]
 
 

@@ -282,7 +282,7 @@ def render_surface(cards: Sequence[Message], banner: str | None = None) -> list[
 def render_home(cards: Sequence[Message], banner: str | None = None) -> dict[str, Any]:
     blocks = render_surface(cards, banner)
     if not blocks:
-        blocks = [{"type": "section", "text": mrkdwn(say("slack.home.empty"))}]
+        blocks = [{"type": "section", "text": mrkdwn(say("home.view.empty"))}]
     return {"type": "home", "blocks": blocks}
 
 

@@ -50,7 +50,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _label(field: str) -> str:
     try:
-        return text(f"slack.home.field.{field}")
+        return text(f"home.view.field.{field}")
     except KeyError:
         return field.replace("_", " ").capitalize()
 
@@ -61,7 +61,7 @@ async def cards_for(services: Services, person_id: int) -> list[Message]:
         person = await directory.person(session, person_id)
         roles = await directory.roles_of(session, person_id)
     if person is None:
-        return [Message(ref="home", text=text("slack.home.unknown"))]
+        return [Message(ref="home", text=text("home.view.unknown"))]
     cards = [_greeting(person)]
     by_team: dict[int, tuple[Team, set[str]]] = {}
     for team, role in roles:
@@ -80,11 +80,11 @@ async def cards_for(services: Services, person_id: int) -> list[Message]:
 
 
 def _greeting(person: Person) -> Message:
-    hello = text("slack.home.greeting", person.locale, name=person.name)
+    hello = text("home.view.greeting", person.locale, name=person.name)
     return Message(
         ref="home",
         text=hello,
-        blocks=(Text(text=hello, style="heading"), Context(lines=(text("slack.home.intro"),))),
+        blocks=(Text(text=hello, style="heading"), Context(lines=(text("home.view.intro"),))),
     )
 
 
@@ -100,7 +100,7 @@ async def _pulse_cards(services: Services, person: Person, team: Team) -> list[M
             if round_ is None or invite is None:
                 continue
             if invite.skipped:
-                note = text("slack.home.skipped", person.locale, team=team.name)
+                note = text("home.view.skipped", person.locale, team=team.name)
                 cards.append(
                     Message(ref=f"home:pulse:{round_.id}", text=note, blocks=(Text(text=note),))
                 )
@@ -116,7 +116,7 @@ async def _pulse_cards(services: Services, person: Person, team: Team) -> list[M
                 pulse_message(round_, team.name, instrument, tz, mine, comment, person.locale)
             )
     if not cards:
-        note = text("slack.home.no_pulse", person.locale, team=team.name)
+        note = text("home.view.no_pulse", person.locale, team=team.name)
         cards.append(
             Message(ref=f"home:pulse:{team.key}", text=note, blocks=(Context(lines=(note,)),))
         )
@@ -133,21 +133,21 @@ async def _results_card(services: Services, team: Team, roles: set[str]) -> Mess
         results = await team_results(services, team.key, limit=6)
     except Refused:
         return None
-    heading = text("slack.home.results.heading", team=team.name)
+    heading = text("home.view.results.heading", team=team.name)
     blocks: list[Block] = [Text(text=heading, style="heading")]
     latest = results.latest
     if latest is None:
-        blocks.append(Text(text=text("slack.home.results.none", team=team.name)))
+        blocks.append(Text(text=text("home.view.results.none", team=team.name)))
         return Message(ref=f"home:results:{team.key}", text=heading, blocks=tuple(blocks))
     summary = latest.summary
     if summary.overall is None:
-        blocks.append(Text(text=text("slack.home.results.withheld", why=summary.withheld)))
+        blocks.append(Text(text=text("home.view.results.withheld", why=summary.withheld)))
     else:
         change = results.change()
         blocks.append(
             Text(
                 text=text(
-                    "slack.home.results.score",
+                    "home.view.results.score",
                     score=f"{summary.overall.percent_of_max:.0f}",
                     change="" if change is None else f" ({change:+.0f})",
                     favorable=f"{summary.overall.percent_favorable:.0f}",
@@ -157,13 +157,13 @@ async def _results_card(services: Services, team: Team, roles: set[str]) -> Mess
             )
         )
     trend = text(
-        "slack.home.results.trend", rounds=len(results.rounds), sparkline=sparkline(results.trend)
+        "home.view.results.trend", rounds=len(results.rounds), sparkline=sparkline(results.trend)
     )
     blocks += [
         Context(lines=(trend,)),
         Buttons(
             buttons=(
-                Button(action_id=RESULTS, value=team.key, label=text("slack.home.results.button")),
+                Button(action_id=RESULTS, value=team.key, label=text("home.view.results.button")),
             )
         ),
     ]
@@ -209,15 +209,15 @@ async def _admin_cards(services: Services, team: Team) -> list[Message]:
         workspace = await directory.workspace(session, team.workspace_id)
         for program in await pulse.programs_for_team(session, team.id or 0):
             current = await pulse.open_round(session, program.id or 0)
-            heading = text("slack.home.admin.heading", team=team.name)
+            heading = text("home.view.admin.heading", team=team.name)
             state = (
                 text(
-                    "slack.home.admin.open",
+                    "home.view.admin.open",
                     number=current.number,
                     closes=local_time(current.closes_at, _team_zone(team, workspace)),
                 )
                 if current
-                else text("slack.home.admin.closed")
+                else text("home.view.admin.closed")
             )
             blocks: list[Block] = [
                 Text(text=heading, style="heading"),
@@ -225,7 +225,7 @@ async def _admin_cards(services: Services, team: Team) -> list[Message]:
                 Context(lines=(state,)),
             ]
             edit = Button(
-                action_id=ADMIN_EDIT, value=team.key, label=text("slack.home.admin.button")
+                action_id=ADMIN_EDIT, value=team.key, label=text("home.view.admin.button")
             )
             blocks.append(Buttons(buttons=(edit,)))
             cards.append(Message(ref=f"home:admin:{team.key}", text=heading, blocks=tuple(blocks)))
