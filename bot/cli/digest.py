@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from bot.cli.pulse import _plain, _run
+from bot.cli.pulse import plain_text, run_command
 
 if TYPE_CHECKING:
     from bot.app import Pulsecoach
@@ -45,7 +45,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
         print("the running server's sender delivers queued messages")
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)
 
 
 async def _show(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,8 +85,8 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(content.model_dump(mode="json"), indent=2, ensure_ascii=False))
             return 0
         for block in digest_message(content, 0).blocks:
-            if line := _plain(block):
+            if line := plain_text(block):
                 print(line)
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)

@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[int]]) -> int:
+async def with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[int]]) -> int:
     """Run `work` with the app built and the schema current (heavy imports stay lazy)."""
     from bot.app import Pulsecoach
 
@@ -94,7 +94,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             print(line)
         return 0
 
-    await _with_app(settings, load)
+    await with_app(settings, load)
     if args.no_serve:
         return 0
     await serve(settings, host=args.host, port=args.port, banner="demo")
@@ -151,7 +151,7 @@ async def _apply(args: argparse.Namespace, settings: Settings) -> int:
             print("no changes")
         return 0
 
-    return await _with_app(settings, work)
+    return await with_app(settings, work)
 
 
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,7 +166,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(text)
         return 0
 
-    return await _with_app(settings, work)
+    return await with_app(settings, work)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,8 +32,8 @@ def add_pulse_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     results.set_defaults(run=_results)
 
 
-async def _run(settings: Settings, work: Any) -> int:
-    from bot.cli.main import _with_app
+async def run_command(settings: Settings, work: Any) -> int:
+    from bot.cli.main import with_app
 
     async def guarded(app: Pulsecoach) -> int:
         try:
@@ -42,7 +42,7 @@ async def _run(settings: Settings, work: Any) -> int:
             print(f"error: {refused}", file=sys.stderr)
             return 1
 
-    return await _with_app(settings, guarded)
+    return await with_app(settings, guarded)
 
 
 async def _send(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,7 +76,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
             print(f"not sent to {handle}: {why}")
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)
 
 
 async def _close(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,7 +89,7 @@ async def _close(args: argparse.Namespace, settings: Settings) -> int:
             print(f"paused {handle} after three unanswered pulses")
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)
 
 
 async def _results(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,13 +102,13 @@ async def _results(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         message = results_message(results, with_chart=False)
         for block in message.blocks:
-            print(_plain(block))
+            print(plain_text(block))
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)
 
 
-def _plain(block: Any) -> str:
+def plain_text(block: Any) -> str:
     """A terminal rendering of a neutral block."""
     kind = block.type
     if kind == "text":

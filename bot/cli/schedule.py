@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from bot.cli.pulse import _run
+from bot.cli.pulse import run_command
 
 if TYPE_CHECKING:
     from bot.app import Pulsecoach
@@ -63,4 +63,4 @@ async def _preview(args: argparse.Namespace, settings: Settings) -> int:
             print(f"nothing planned for {args.team} in the next {args.days} days")
         return 0
 
-    return await _run(settings, work)
+    return await run_command(settings, work)

@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from handlers.config.base import Changes, Ids, Section, _Flow
+from handlers.config.base import Changes, Flow, Ids, Section
 from handlers.config.contracts import (
     apply_commitments,
     apply_contracts,
@@ -158,7 +158,7 @@ async def export_config(db: Database) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Indented block lists, flow style for lists of plain values and `_Flow` mappings."""
+    """Indented block lists, flow style for lists of plain values and `Flow` mappings."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
@@ -169,9 +169,9 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
-def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+def _represent_flow(dumper: yaml.SafeDumper, data: Flow) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 
 
 _Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(Flow, _represent_flow)

@@ -52,7 +52,7 @@ class Ids:
     ) -> Person | None:
         ident = (workspace.key, handle)
         if ident not in self.people:
-            found = await config_state.person_by_handle(session, _id(workspace), handle)
+            found = await config_state.person_by_handle(session, id_of(workspace), handle)
             if found is None:
                 return None
             self.people[ident] = found
@@ -61,7 +61,7 @@ class Ids:
     async def team(self, session: AsyncSession, workspace: Workspace, key: str) -> Team | None:
         ident = (workspace.key, key)
         if ident not in self.teams:
-            found = await config_state.team_by_key(session, _id(workspace), key)
+            found = await config_state.team_by_key(session, id_of(workspace), key)
             if found is None:
                 return None
             self.teams[ident] = found
@@ -82,7 +82,7 @@ class Section:
 # --------------------------------------------------------------------------- helpers
 
 
-def _id(row: Workspace | Person | Team) -> int:
+def id_of(row: Workspace | Person | Team) -> int:
     assert row.id is not None, "rows are flushed before use"
     return row.id
 
@@ -97,7 +97,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _diff(
+def diff_fields(
     row: Any, wanted: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Stored columns to change, and {file field: [old, new]} for the report and audit.
@@ -117,11 +117,11 @@ def _one(values: dict[str, Any]) -> Any:
     return next(iter(values.values())) if len(values) == 1 else values
 
 
-def _update_line(what: str, changed: Mapping[str, Any]) -> str:
+def update_line(what: str, changed: Mapping[str, Any]) -> str:
     return f"update {what}: {', '.join(changed)}"
 
 
-class _Flow(dict[str, Any]):
+class Flow(dict[str, Any]):
     """A mapping written on one line: ``{days: [mon, tue], start: '09:00', end: '18:00'}``."""
 
 
@@ -137,9 +137,9 @@ async def update_if_changed(
 ) -> bool:
     """Write the columns of `wanted` that differ from `row`, with one change line and
     audit row; True when something changed."""
-    columns, changed = _diff(row, wanted)
+    columns, changed = diff_fields(row, wanted)
     if not columns:
         return False
     await config_state.update(session, row, columns)
-    changes.record(_update_line(what, changed), action, target, changed=changed)
+    changes.record(update_line(what, changed), action, target, changed=changed)
     return True

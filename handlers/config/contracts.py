@@ -41,7 +41,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.events import Refused
 from handlers.commitments.commands import owner_team
 from handlers.commitments.drafts import Draft, apply_draft
-from handlers.config.base import Changes, Ids, _diff, _Flow, _id, _update_line
+from handlers.config.base import Changes, Flow, Ids, diff_fields, id_of, update_line
 from handlers.config.contract_spec import CommitmentSpec, ContractSpec
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.schema import Config
@@ -86,9 +86,9 @@ async def apply_contracts(session: AsyncSession, cfg: Config, ids: Ids, changes:
         except Refused as refused:
             raise FieldError(("contracts", index, "norms"), str(refused)) from None
         target = f"contract:{workspace.key}/{team.key}"
-        existed = await contracts.for_team(session, _id(team)) is not None
-        contract = await contracts.ensure(session, _id(team))
-        columns, changed = _diff(contract, _contract_columns(spec))
+        existed = await contracts.for_team(session, id_of(team)) is not None
+        contract = await contracts.ensure(session, id_of(team))
+        columns, changed = diff_fields(contract, _contract_columns(spec))
         if {"privacy", "thresholds"} & set(changed) and (
             current := await contracts.open_check(session, contract.id or 0)
         ):
@@ -99,7 +99,7 @@ async def apply_contracts(session: AsyncSession, cfg: Config, ids: Ids, changes:
         if columns:
             await config_state.update(session, contract, columns)
             if existed:
-                line = _update_line(f"contract of {team.key}", changed)
+                line = update_line(f"contract of {team.key}", changed)
                 changes.record(line, "update_contract", target, changed=changed)
         if not existed:
             changes.record(f"create contract for {team.key}", "create_contract", target)
@@ -117,7 +117,7 @@ async def export_contracts(session: AsyncSession) -> list[dict[str, Any]]:
         version = await contracts.current_version(session, contract)
         if version is None:
             continue
-        checks = _Flow(
+        checks = Flow(
             frequency=contract.frequency,
             weekday=WEEKDAYS[contract.weekday],
             at=contract.at,
@@ -131,7 +131,7 @@ async def export_contracts(session: AsyncSession) -> list[dict[str, Any]]:
                 "norms": [n["text"] for n in version.norms],
                 "checks": checks,
                 "privacy": contract.privacy,
-                "thresholds": _Flow(
+                "thresholds": Flow(
                     respondents=contract.min_respondents, comments=contract.min_comments
                 ),
                 "team_sees_results": contract.team_sees_results,
@@ -176,14 +176,14 @@ async def apply_commitments(session: AsyncSession, cfg: Config, ids: Ids, change
         partner = await ids.person(session, workspace, spec.partner) if spec.partner else None
         if spec.partner and partner is None:
             raise FieldError((*here, "partner"), f"no person {spec.partner!r} in {workspace.key}")
-        mine = await commitments.of_person(session, _id(owner))
+        mine = await commitments.of_person(session, id_of(owner))
         c = next((m for m in mine if m.behaviour.casefold() == spec.behaviour.casefold()), None)
         new = c is None
         try:
             team = await owner_team(session, owner, spec.team)
             if c is None:
                 c = Commitment(
-                    person_id=_id(owner), team_id=_id(team), behaviour="", ends_on=spec.until
+                    person_id=id_of(owner), team_id=id_of(team), behaviour="", ends_on=spec.until
                 )
                 c.confirmed_at = now
             d = _draft(spec, c, partner.id if partner else None, new)
@@ -258,7 +258,7 @@ async def export_commitments(session: AsyncSession) -> list[dict[str, Any]]:
             entry["stage"] = c.stage
         if c.norm_key:
             entry["norm"] = c.norm_key
-        entry["cadence"] = _Flow(frequency=c.frequency, weekday=WEEKDAYS[c.weekday], at=c.at)
+        entry["cadence"] = Flow(frequency=c.frequency, weekday=WEEKDAYS[c.weekday], at=c.at)
         entry["until"] = c.ends_on
         entry["visibility"] = c.visibility
         if c.partner_id:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
+from handlers.config.base import Changes, Flow, Ids, id_of, update_if_changed
 from handlers.config.fields import ROLES, WEEKDAYS, FieldError
 from handlers.config.schema import Config, Leave, PersonSpec
 from storage.core import config_state
@@ -145,7 +145,7 @@ async def apply_people(session: AsyncSession, cfg: Config, ids: Ids, changes: Ch
             )
         who = f"{spec.handle} ({workspace.key})"
         target = f"person:{workspace.key}/{spec.handle}"
-        row = await config_state.person_by_handle(session, _id(workspace), spec.handle)
+        row = await config_state.person_by_handle(session, id_of(workspace), spec.handle)
         addresses = spec.chat.addresses()
         if workspace.channel == Channel.LOCAL:
             addresses[Channel.LOCAL] = {"inbox": spec.handle}
@@ -156,7 +156,7 @@ async def apply_people(session: AsyncSession, cfg: Config, ids: Ids, changes: Ch
                 session, {"workspace_id": workspace.id, "handle": spec.handle} | values
             )
             for channel, address in addresses.items():
-                await config_state.set_address(session, _id(row), channel, address)
+                await config_state.set_address(session, id_of(row), channel, address)
             changes.record(
                 f"create person {who}", "create_person", target, **values, chat=addresses
             )
@@ -170,13 +170,13 @@ async def apply_people(session: AsyncSession, cfg: Config, ids: Ids, changes: Ch
                 action="update_person",
                 target=target,
             )
-            stored = await config_state.addresses_of(session, _id(row))
+            stored = await config_state.addresses_of(session, id_of(row))
             for channel, address in addresses.items():
                 existing = stored.get(channel)
                 if existing is not None and existing.address == address:
                     continue
                 verb = "add" if existing is None else "update"
-                await config_state.set_address(session, _id(row), channel, address, existing)
+                await config_state.set_address(session, id_of(row), channel, address, existing)
                 changes.record(
                     f"{verb} {channel} address for {who}",
                     f"{verb}_address",
@@ -197,7 +197,7 @@ async def export_people(session: AsyncSession) -> list[dict[str, Any]]:
         if row.timezone is not None:
             entry["timezone"] = row.timezone
         entry["locale"] = row.locale
-        entry["working_hours"] = _Flow(
+        entry["working_hours"] = Flow(
             days=[WEEKDAYS[day] for day in sorted(row.work_days)],
             start=row.work_start,
             end=row.work_end,
@@ -205,7 +205,7 @@ async def export_people(session: AsyncSession) -> list[dict[str, Any]]:
         )
         chat = {
             channel: dict(address.address)
-            for channel, address in sorted(addresses.get(_id(row), {}).items())
+            for channel, address in sorted(addresses.get(id_of(row), {}).items())
             if channel != Channel.LOCAL
         }
         if chat:
@@ -213,7 +213,7 @@ async def export_people(session: AsyncSession) -> list[dict[str, Any]]:
         if row.snoozed_until is not None:
             entry["snoozed_until"] = row.snoozed_until
         if row.leave_from is not None or row.leave_until is not None:
-            leave = _Flow()
+            leave = Flow()
             if row.leave_from is not None:
                 leave["from"] = row.leave_from
             if row.leave_until is not None:
@@ -269,9 +269,9 @@ async def apply_teams(session: AsyncSession, cfg: Config, ids: Ids, changes: Cha
                     "(not in this file's people nor in the database)",
                 )
             wanted_members.append((role, person))
-        stored = await config_state.memberships_of(session, _id(row))
+        stored = await config_state.memberships_of(session, id_of(row))
         have = {(membership.role, membership.person_id) for membership, _ in stored}
-        keep = {(role, _id(person)) for role, person in wanted_members}
+        keep = {(role, id_of(person)) for role, person in wanted_members}
         for membership, handle in stored:
             if (membership.role, membership.person_id) not in keep:
                 await config_state.remove_membership(session, membership)
@@ -283,8 +283,8 @@ async def apply_teams(session: AsyncSession, cfg: Config, ids: Ids, changes: Cha
                     person=handle,
                 )
         for role, person in wanted_members:
-            if (role, _id(person)) not in have:
-                await config_state.add_membership(session, _id(row), _id(person), role)
+            if (role, id_of(person)) not in have:
+                await config_state.add_membership(session, id_of(row), id_of(person), role)
                 changes.record(
                     f"add {role} {person.handle} to {team_name}",
                     "add_member",
@@ -305,7 +305,7 @@ async def export_teams(session: AsyncSession) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"key": row.key, "workspace": workspace.key, "name": row.name}
         if row.timezone is not None:
             entry["timezone"] = row.timezone
-        by_role = members.get(_id(row), {})
+        by_role = members.get(id_of(row), {})
         entry["members"] = {role: by_role[role] for role in ROLES if by_role.get(role)}
         out.append(entry)
     return out

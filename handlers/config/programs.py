@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.config.base import Changes, Ids, _diff, _Flow, _id, _update_line
+from handlers.config.base import Changes, Flow, Ids, diff_fields, id_of, update_line
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.program_spec import ProgramSpec, RemindersSpec
 from handlers.config.schema import Config
@@ -100,17 +100,17 @@ async def apply_programs(session: AsyncSession, cfg: Config, ids: Ids, changes: 
             )
         _check_instrument(index, spec)
         target = f"program:{workspace.key}/{team.key}/{spec.key}"
-        row = await pulse.program_by_key(session, _id(team), spec.key)
+        row = await pulse.program_by_key(session, id_of(team), spec.key)
         wanted = _columns(spec)
         if row is None:
             values = {k: v for cols in wanted.values() for k, v in cols.items()}
-            row = PulseProgram(team_id=_id(team), key=spec.key, **values)
+            row = PulseProgram(team_id=id_of(team), key=spec.key, **values)
             row = await config_state.insert(session, row)
             changes.record(
                 f"create program {spec.key} for {team.key}", "create_program", target, **values
             )
         else:
-            columns, changed = _diff(row, wanted)
+            columns, changed = diff_fields(row, wanted)
             if not columns:
                 continue
             if {"privacy", "thresholds"} & set(changed) and (
@@ -123,7 +123,7 @@ async def apply_programs(session: AsyncSession, cfg: Config, ids: Ids, changes: 
                 )
             await config_state.update(session, row, columns)
             changes.record(
-                _update_line(f"program {spec.key}", changed),
+                update_line(f"program {spec.key}", changed),
                 "update_program",
                 target,
                 changed=changed,
@@ -145,7 +145,7 @@ async def export_programs(session: AsyncSession) -> list[dict[str, Any]]:
             entry["items_per_pulse"] = program.items_per_pulse
         if program.rotation_rounds is not None:
             entry["rotation_rounds"] = program.rotation_rounds
-        cadence = _Flow(
+        cadence = Flow(
             frequency=program.frequency, weekday=WEEKDAYS[program.weekday], at=program.at
         )
         if program.spread_until:
@@ -154,9 +154,9 @@ async def export_programs(session: AsyncSession) -> list[dict[str, Any]]:
         entry |= {
             "cadence": cadence,
             "window_hours": program.window_hours,
-            "reminders": _Flow(reminders.model_dump()),
+            "reminders": Flow(reminders.model_dump()),
             "privacy": program.privacy,
-            "thresholds": _Flow(respondents=program.min_respondents, comments=program.min_comments),
+            "thresholds": Flow(respondents=program.min_respondents, comments=program.min_comments),
             "team_sees_results": program.team_sees_results,
             "active": program.active,
         }

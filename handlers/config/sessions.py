@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.config.base import Changes, Ids, _Flow, _id, update_if_changed
+from handlers.config.base import Changes, Flow, Ids, id_of, update_if_changed
 from handlers.config.fields import WEEKDAYS, FieldError
 from handlers.config.schema import Config
 from handlers.config.session_spec import SessionsSpec
@@ -71,7 +71,7 @@ async def _sync_dates(
     target: str,
 ) -> bool:
     wanted = {_instant(value, plan, team, workspace) for value in spec.dates}
-    stored = await digests.sessions_of(session, _id(team), source="config")
+    stored = await digests.sessions_of(session, id_of(team), source="config")
     have = {row.starts_at for row in stored}
     changed = False
     for row in stored:
@@ -85,7 +85,7 @@ async def _sync_dates(
             )
             changed = True
     for at in sorted(wanted - have):
-        _, added = await digests.add_session(session, _id(team), at, "config")
+        _, added = await digests.add_session(session, id_of(team), at, "config")
         if added:
             changes.record(
                 f"add session {at:%Y-%m-%d %H:%M} UTC for {team.key}",
@@ -112,12 +112,12 @@ async def apply_sessions(session: AsyncSession, cfg: Config, ids: Ids, changes: 
                 ("sessions", index, "team"), f"no team {spec.team!r} in workspace {workspace.key}"
             )
         target = f"sessions:{workspace.key}/{team.key}"
-        plan = await digests.plan_for(session, _id(team))
+        plan = await digests.plan_for(session, id_of(team))
         wanted = _columns(spec, creating=plan is None)
         changed = False
         if plan is None:
             values = {k: v for cols in wanted.values() for k, v in cols.items()}
-            plan = await config_state.insert(session, CoachingPlan(team_id=_id(team), **values))
+            plan = await config_state.insert(session, CoachingPlan(team_id=id_of(team), **values))
             changes.record(f"create sessions for {team.key}", "create_sessions", target, **values)
             changed = True
         else:
@@ -134,13 +134,13 @@ async def apply_sessions(session: AsyncSession, cfg: Config, ids: Ids, changes: 
         if "dates" in spec.model_fields_set or changed:
             changed |= await _sync_dates(session, spec, plan, team, workspace, changes, target)
         if changed:
-            await digests.plan_soon(session, _id(team))
+            await digests.plan_soon(session, id_of(team))
 
 
 async def export_sessions(session: AsyncSession) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for team, workspace in await config_state.all_teams(session):
-        plan = await digests.plan_for(session, _id(team))
+        plan = await digests.plan_for(session, id_of(team))
         if plan is None:
             continue
         tz = plan_zone(plan, team, workspace)
@@ -148,14 +148,14 @@ async def export_sessions(session: AsyncSession) -> list[dict[str, Any]]:
         if plan.timezone is not None:
             entry["timezone"] = plan.timezone
         if plan.frequency and plan.weekday is not None and plan.at:
-            every = _Flow(frequency=plan.frequency, weekday=WEEKDAYS[plan.weekday], at=plan.at)
+            every = Flow(frequency=plan.frequency, weekday=WEEKDAYS[plan.weekday], at=plan.at)
             if plan.anchor is not None:
                 every["anchor"] = plan.anchor
             entry["every"] = every
-        rows = await digests.sessions_of(session, _id(team), source="config")
+        rows = await digests.sessions_of(session, id_of(team), source="config")
         entry["dates"] = [f"{row.starts_at.astimezone(tz):%Y-%m-%d %H:%M}" for row in rows]
         entry["digest_lead_hours"] = plan.lead_hours
         if plan.weekly_weekday is not None and plan.weekly_at:
-            entry["weekly_digest"] = _Flow(weekday=WEEKDAYS[plan.weekly_weekday], at=plan.weekly_at)
+            entry["weekly_digest"] = Flow(weekday=WEEKDAYS[plan.weekly_weekday], at=plan.weekly_at)
         out.append(entry)
     return out

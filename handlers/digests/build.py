@@ -36,7 +36,7 @@ from handlers.digests.content import (
 from handlers.digests.hygiene import redact
 from handlers.pulse import results as pulse_results
 from handlers.pulse.results import RoundResult, TeamResults
-from handlers.pulse.rounds import _team_and_program
+from handlers.pulse.rounds import team_and_program
 from handlers.pulse.scoring import DROP_ALERT_POINTS
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
@@ -208,7 +208,7 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
         team, program = subject.team, subject.program
         assert team.id is not None
         if program is None:  # refused, saying what to do
-            _, program = await _team_and_program(session, team_key, None)
+            _, program = await team_and_program(session, team_key, None)
         assert subject.workspace.id is not None
         people, everyone = await digests.people_and_names(session, team.id, subject.workspace.id)
         times = await digest_period.planned_times(

@@ -12,7 +12,7 @@ from handlers.pulse.results import results_message, team_results
 from handlers.pulse.rounds import (
     PAUSE_AFTER_UNANSWERED,
     RoundClosed,
-    _team_and_program,
+    team_and_program,
 )
 from handlers.pulse.view import closed_message, paused_message
 from scheduler.calendar.people import person_timezone
@@ -97,7 +97,7 @@ async def _relay_results(
     in the same unit of work as the close: a crash never loses them."""
     results = await team_results(services, team_key, session=session)
     now = services.clock.now()
-    team, program = await _team_and_program(session, team_key, None)
+    team, program = await team_and_program(session, team_key, None)
     assert team.id is not None
     readers = await directory.members(session, team.id, Role.COACH)
     if program.team_sees_results:
@@ -116,7 +116,7 @@ async def _relay_results(
 
 async def close_team_round(services: Services, team_key: str, actor: str = "cli") -> RoundClosed:
     async with services.db.session() as session:
-        _, program = await _team_and_program(session, team_key, None)
+        _, program = await team_and_program(session, team_key, None)
         assert program.id is not None
         current = await pulse.open_round(session, program.id)
     if current is None or current.id is None:

@@ -11,7 +11,7 @@ from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.pulse.close import close_team_round
 from handlers.pulse.results import ensure_can_see, results_message, team_results
-from handlers.pulse.rounds import _team_and_program, instrument_for, open_round
+from handlers.pulse.rounds import instrument_for, open_round, team_and_program
 from handlers.pulse.view import (
     ANSWER,
     COMMENT,
@@ -182,7 +182,7 @@ async def _team_for(services: Services, event: TextEvent, args: list[str], roles
 
 async def _roles_in(services: Services, person_id: int, team_key: str) -> tuple[set[str], bool]:
     async with services.db.session() as session:
-        team, program = await _team_and_program(session, team_key, None)
+        team, program = await team_and_program(session, team_key, None)
         roles = {
             role for t, role in await directory.roles_of(session, person_id) if t.id == team.id
         }

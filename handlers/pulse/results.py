@@ -13,7 +13,7 @@ from bot.core.events import Refused
 from bot.core.messages import Context, Field_, Fields, Image, Message, Text
 from handlers.context import Services
 from handlers.pulse.chart import data_url, trend_svg
-from handlers.pulse.rounds import _team_and_program, instrument_for
+from handlers.pulse.rounds import instrument_for, team_and_program
 from handlers.pulse.scoring import (
     Alert,
     Response,
@@ -81,7 +81,7 @@ async def team_results(
     if session is None:
         async with services.db.session() as own:
             return await team_results(services, team_key, limit, own)
-    team, program = await _team_and_program(session, team_key, None)
+    team, program = await team_and_program(session, team_key, None)
     return await program_results(services, session, team, program, limit)
 
 

@@ -114,7 +114,7 @@ def rotation(item_keys: Sequence[str], per_pulse: int | None, number: int) -> li
     return [keys[(start + offset) % len(keys)] for offset in range(per_pulse)]
 
 
-async def _team_and_program(
+async def team_and_program(
     session: AsyncSession, team_key: str, program_key: str | None
 ) -> tuple[Team, PulseProgram]:
     team = await directory.team_by_key(session, team_key)
@@ -199,7 +199,7 @@ async def open_round(
     all of it or none. A scheduled `occurrence` opens at most one round, however
     often it is dispatched."""
     async with services.db.session() as session:
-        team, program = await _team_and_program(session, team_key, program_key)
+        team, program = await team_and_program(session, team_key, program_key)
         assert team.id is not None
         if kind == "test":
             tester = await directory.person(session, requested_by or 0)

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from scheduler.calendar.timeparse import _ALL_DAYS, _DAY, ScheduleError, _check_wall_time, _seconds
+from scheduler.calendar.timeparse import (
+    ALL_DAYS,
+    DAY_SECONDS,
+    ScheduleError,
+    check_wall_time,
+    seconds_of_day,
+)
 
 # --------------------------------------------------------------------------- availability
 
@@ -38,7 +44,7 @@ class Availability:
         if not isinstance(self.tz, ZoneInfo):
             raise ScheduleError(f"tz must be a ZoneInfo (got {self.tz!r}); see resolve_timezone")
         days = frozenset(self.work_days)
-        if not days or not days <= _ALL_DAYS:
+        if not days or not days <= ALL_DAYS:
             raise ScheduleError(f"work_days must be a non-empty set of 0..6 (got {sorted(days)})")
         object.__setattr__(self, "work_days", days)
         object.__setattr__(self, "holidays", frozenset(self.holidays))
@@ -61,7 +67,7 @@ class Availability:
         """Every day, any hour, no quiet hours: only DST, holidays, snooze and leave apply."""
         return cls(
             tz,
-            work_days=_ALL_DAYS,
+            work_days=ALL_DAYS,
             work_start=None,
             work_end=None,
             quiet_start=None,
@@ -80,15 +86,15 @@ class Availability:
         return ranges
 
     def _allowed_windows(self) -> tuple[tuple[int, int], ...]:
-        windows = [(0, _DAY)]
+        windows = [(0, DAY_SECONDS)]
         if (self.work_start is None) != (self.work_end is None):
             raise ScheduleError("set both work_start and work_end, or neither")
         if self.work_start is not None and self.work_end is not None:
-            _check_wall_time(self.work_start, "work_start")
-            _check_wall_time(self.work_end, "work_end")
+            check_wall_time(self.work_start, "work_start")
+            check_wall_time(self.work_end, "work_end")
             if self.work_end <= self.work_start:
                 raise ScheduleError("work_end must be after work_start")
-            windows = [(_seconds(self.work_start), _seconds(self.work_end))]
+            windows = [(seconds_of_day(self.work_start), seconds_of_day(self.work_end))]
         for quiet in self._quiet_intervals():
             windows = _subtract(windows, quiet)
         if not windows:
@@ -100,19 +106,19 @@ class Availability:
             raise ScheduleError("set both quiet_start and quiet_end, or neither")
         if self.quiet_start is None or self.quiet_end is None:
             return []
-        _check_wall_time(self.quiet_start, "quiet_start")
-        _check_wall_time(self.quiet_end, "quiet_end")
-        start, end = _seconds(self.quiet_start), _seconds(self.quiet_end)
+        check_wall_time(self.quiet_start, "quiet_start")
+        check_wall_time(self.quiet_end, "quiet_end")
+        start, end = seconds_of_day(self.quiet_start), seconds_of_day(self.quiet_end)
         if start == end:
             raise ScheduleError("quiet_start and quiet_end must differ")
         # 20:00-08:00 wraps midnight: on any one local day it is [0, 8h) and [20h, 24h).
-        return [(start, end)] if start < end else [(0, end), (start, _DAY)]
+        return [(start, end)] if start < end else [(0, end), (start, DAY_SECONDS)]
 
     def leave_on(self, day: date) -> tuple[date, date] | None:
         return next(((a, b) for a, b in self.leave if a <= day <= b), None)
 
     def in_quiet_hours(self, local: time) -> bool:
-        secs = _seconds(local)
+        secs = seconds_of_day(local)
         return any(a <= secs < b for a, b in self._quiet_intervals())
 
 

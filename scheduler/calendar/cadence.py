@@ -13,12 +13,12 @@ from scheduler.calendar.timeparse import (
     FREQUENCIES,
     Frequency,
     ScheduleError,
-    _check_wall_time,
-    _parse_date,
     _parse_window,
-    _seconds,
+    check_wall_time,
+    parse_date,
     parse_wall_time,
     parse_weekday,
+    seconds_of_day,
 )
 
 # --------------------------------------------------------------------------- cadence
@@ -49,7 +49,7 @@ class Cadence:
         if isinstance(self.weekday, bool) or not isinstance(self.weekday, int):
             raise ScheduleError(f"weekday must be 0..6 or mon..sun (got {self.weekday!r})")
         parse_weekday(self.weekday)
-        _check_wall_time(self.at, "at")
+        check_wall_time(self.at, "at")
         if self.anchor is not None and (
             isinstance(self.anchor, datetime) or not isinstance(self.anchor, date)
         ):
@@ -61,9 +61,9 @@ class Cadence:
     def _check_spread(spread: tuple[time, time]) -> None:
         if not isinstance(spread, tuple) or len(spread) != 2:
             raise ScheduleError(f"spread must be a (start, end) pair of times (got {spread!r})")
-        _check_wall_time(spread[0], "spread start")
-        _check_wall_time(spread[1], "spread end")
-        if _seconds(spread[1]) // 60 <= _seconds(spread[0]) // 60:
+        check_wall_time(spread[0], "spread start")
+        check_wall_time(spread[1], "spread end")
+        if seconds_of_day(spread[1]) // 60 <= seconds_of_day(spread[0]) // 60:
             raise ScheduleError(
                 "spread must be a window within one day with start before end "
                 f"(got {spread[0]:%H:%M}-{spread[1]:%H:%M})"
@@ -88,7 +88,7 @@ class Cadence:
             frequency=cast(Frequency, freq),
             weekday=parse_weekday(weekday),
             at=parse_wall_time(at, "at"),
-            anchor=None if anchor is None else _parse_date(anchor, "anchor"),
+            anchor=None if anchor is None else parse_date(anchor, "anchor"),
             spread=None if spread is None else _parse_window(spread, "spread"),
         )
 
@@ -110,7 +110,7 @@ class Cadence:
         """
         if self.spread is None:
             return self.at
-        start, end = (_seconds(t) // 60 for t in self.spread)
+        start, end = (seconds_of_day(t) // 60 for t in self.spread)
         digest = hashlib.sha256(f"{seed}\x1f{day.isoformat()}".encode()).digest()
         minute = start + int.from_bytes(digest[:8], "big") % (end - start)
         return time(minute // 60, minute % 60)

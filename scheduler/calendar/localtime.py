@@ -21,19 +21,19 @@ from zoneinfo import ZoneInfo
 from scheduler.calendar.availability import Availability
 from scheduler.calendar.cadence import Cadence
 from scheduler.calendar.timeparse import (
-    _LOOKBACK,
     BIWEEKLY_EPOCH,
     FREQUENCIES,
+    LOOKBACK,
     SEARCH_DAYS,
     Frequency,
     ScheduleError,
     _as_utc,
-    _check_wall_time,
-    _seconds,
     _time_of,
+    check_wall_time,
     parse_wall_time,
     parse_weekday,
     resolve_timezone,
+    seconds_of_day,
     validate_timezone,
 )
 
@@ -69,7 +69,7 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> tuple[datetime, str | No
       23:00 jumps to 00:00), staying on the cadence's day wins: it moves back by the gap instead.
     - Autumn fold: the time exists twice; fold=0 is the first one, and only that one is used.
     """
-    _check_wall_time(at, "at")
+    check_wall_time(at, "at")
     naive = datetime.combine(day, at)
     first = naive.replace(tzinfo=tz, fold=0)
     utc = first.astimezone(UTC)
@@ -149,7 +149,7 @@ def _advance_wall(
 ) -> tuple[datetime, list[str]]:
     """The first allowed local wall time at or after `wall` (naive), with the reasons it moved."""
     reasons: list[str] = []
-    day, secs, rolled = wall.date(), _seconds(wall.time()), False
+    day, secs, rolled = wall.date(), seconds_of_day(wall.time()), False
     for _ in range(SEARCH_DAYS):
         blocked = _day_block(day, av, include_leave)
         if blocked is not None:
@@ -292,7 +292,7 @@ def next_send(
     after = _as_utc(after_utc, "after_utc")
     # Start a little earlier: an occurrence just before `after` may have been moved past it.
     horizon = after + timedelta(days=SEARCH_DAYS)
-    window = plan(cadence, availability, after - _LOOKBACK, horizon, seed)
+    window = plan(cadence, availability, after - LOOKBACK, horizon, seed)
     return next((s for s in window if s.skipped is None and s.utc > after), None)
 
 

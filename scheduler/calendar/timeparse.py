@@ -20,13 +20,13 @@ SEARCH_DAYS = 400
 # A moved send always lands before the next occurrence's day (else it is skipped as superseded),
 # and occurrences are at most 35 days apart (monthly), so this look-back finds a send that was
 # moved past the `after` instant given to `next_send`.
-_LOOKBACK = timedelta(days=40)
+LOOKBACK = timedelta(days=40)
 
-_DAY = 86_400
+DAY_SECONDS = 86_400
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_NAMES = {n: i for i, full in enumerate(_FULL_DAYS) for n in (full, full[:3])}
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-_ALL_DAYS = frozenset(range(7))
+ALL_DAYS = frozenset(range(7))
 
 
 class ScheduleError(ValueError):
@@ -52,7 +52,7 @@ def parse_weekday(value: int | str) -> int:
 def parse_wall_time(value: str | time, name: str = "at") -> time:
     """A local wall-clock time: "HH:MM" or a naive `datetime.time`."""
     if isinstance(value, time):
-        _check_wall_time(value, name)
+        check_wall_time(value, name)
         return value
     match = _HHMM.match(value.strip()) if isinstance(value, str) else None
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
@@ -60,14 +60,14 @@ def parse_wall_time(value: str | time, name: str = "at") -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _check_wall_time(value: object, name: str) -> None:
+def check_wall_time(value: object, name: str) -> None:
     if not isinstance(value, time):
         raise ScheduleError(f"{name} must be HH:MM (got {value!r})")
     if value.tzinfo is not None:
         raise ScheduleError(f"{name} is a local wall time and must not carry a time zone")
 
 
-def _parse_date(value: date | str, name: str) -> date:
+def parse_date(value: date | str, name: str) -> date:
     if isinstance(value, datetime):
         raise ScheduleError(f"{name} must be a date, not a datetime (got {value!r})")
     if isinstance(value, date):
@@ -132,7 +132,7 @@ def _as_utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _seconds(value: time) -> int:
+def seconds_of_day(value: time) -> int:
     return value.hour * 3600 + value.minute * 60 + value.second
 
 

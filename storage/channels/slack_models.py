@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created, _utc_column
+from storage.core.models import created_column, utc_column
 from storage.core.types import UTCDateTime
 
 
@@ -79,5 +79,5 @@ class SlackMessage(SQLModel, table=True):
     ref: str = Field(max_length=200)
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
-    attempted_at: datetime | None = _utc_column()
-    updated_at: datetime = _created()
+    attempted_at: datetime | None = utc_column()
+    updated_at: datetime = created_column()

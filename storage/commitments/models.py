@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created, _utc_column
+from storage.core.models import created_column, utc_column
 
 
 class Commitment(SQLModel, table=True):
@@ -35,10 +35,10 @@ class Commitment(SQLModel, table=True):
     partner_summary: bool = False  # the leader's opt-in to a weekly summary for the partner
     status: str = Field(default="active", max_length=12, index=True)
     created_by: int | None = Field(default=None, foreign_key="person.id")
-    snoozed_until: datetime | None = _utc_column()
-    created_at: datetime = _created()
-    confirmed_at: datetime | None = _utc_column()
-    closed_at: datetime | None = _utc_column()
+    snoozed_until: datetime | None = utc_column()
+    created_at: datetime = created_column()
+    confirmed_at: datetime | None = utc_column()
+    closed_at: datetime | None = utc_column()
 
 
 class CommitmentCheckIn(SQLModel, table=True):
@@ -47,7 +47,7 @@ class CommitmentCheckIn(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     commitment_id: int = Field(foreign_key="commitment.id", index=True)
     occurrence: str = Field(max_length=32)  # the nominal local date it asks about
-    asked_at: datetime = _created()
+    asked_at: datetime = created_column()
     outcome: str | None = Field(default=None, max_length=8)  # kept | partly | missed | skipped
     reflection: str | None = Field(default=None, max_length=280)
-    answered_at: datetime | None = _utc_column()
+    answered_at: datetime | None = utc_column()

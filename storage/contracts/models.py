@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created, _utc_column
+from storage.core.models import created_column, utc_column
 from storage.core.types import UTCDateTime
 
 
@@ -38,7 +38,7 @@ class TeamContract(SQLModel, table=True):
     min_comments: int = 5
     team_sees_results: bool = True
     active: bool = True
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class ContractVersion(SQLModel, table=True):
@@ -53,7 +53,7 @@ class ContractVersion(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     created_by: int | None = Field(default=None, foreign_key="person.id")
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class ContractAck(SQLModel, table=True):
@@ -62,7 +62,7 @@ class ContractAck(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="contract_version.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    acked_at: datetime = _created()
+    acked_at: datetime = created_column()
 
 
 class ContractCheck(SQLModel, table=True):
@@ -85,9 +85,9 @@ class ContractCheck(SQLModel, table=True):
     privacy: str = Field(max_length=16)
     min_respondents: int
     min_comments: int
-    opened_at: datetime = _created()
+    opened_at: datetime = created_column()
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    closed_at: datetime | None = _utc_column()
+    closed_at: datetime | None = utc_column()
 
 
 class ContractCheckKey(SQLModel, table=True):

@@ -109,7 +109,7 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade, revision)
+            await connection.run_sync(upgrade_to, revision)
 
     async def downgrade(self, revision: str) -> None:
         async with self.engine.begin() as connection:
@@ -127,7 +127,7 @@ class Database:
             )
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def upgrade_to(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)

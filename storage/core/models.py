@@ -16,11 +16,11 @@ from sqlmodel import Field, SQLModel
 from storage.core.types import UTCDateTime, utcnow
 
 
-def _utc_column(nullable: bool = True, index: bool = False) -> Any:
+def utc_column(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
-def _created() -> Any:
+def created_column() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -48,7 +48,7 @@ class Workspace(SQLModel, table=True):
     external_id: str = Field(max_length=128)
     timezone: str = Field(default="UTC", max_length=64)
     holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class Person(SQLModel, table=True):
@@ -70,11 +70,11 @@ class Person(SQLModel, table=True):
     quiet_hours: str | None = Field(
         default="20:00-08:00", max_length=11, sa_column_kwargs={"default": None}
     )
-    snoozed_until: datetime | None = _utc_column()
+    snoozed_until: datetime | None = utc_column()
     leave_from: date | None = None
     leave_until: date | None = None
-    paused_at: datetime | None = _utc_column()
-    created_at: datetime = _created()
+    paused_at: datetime | None = utc_column()
+    created_at: datetime = created_column()
 
 
 class Team(SQLModel, table=True):
@@ -84,7 +84,7 @@ class Team(SQLModel, table=True):
     key: str = Field(max_length=64)
     name: str = Field(max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class Membership(SQLModel, table=True):
@@ -107,7 +107,7 @@ class ChatAddress(SQLModel, table=True):
     address: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     active: bool = True
     inactive_reason: str | None = Field(default=None, max_length=200)
-    updated_at: datetime = _created()
+    updated_at: datetime = created_column()
 
 
 class OutboxStatus(StrEnum):
@@ -140,14 +140,14 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
     )
-    expires_at: datetime | None = _utc_column()
+    expires_at: datetime | None = utc_column()
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     channel: str | None = Field(default=None, max_length=16)
     external_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    claimed_until: datetime | None = _utc_column()
-    created_at: datetime = _created()
-    sent_at: datetime | None = _utc_column()
+    claimed_until: datetime | None = utc_column()
+    created_at: datetime = created_column()
+    sent_at: datetime | None = utc_column()
 
 
 class LocalMessage(SQLModel, table=True):
@@ -161,14 +161,14 @@ class LocalMessage(SQLModel, table=True):
     sender: str = Field(max_length=8)  # "bot" or "user"
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = 1
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()
 
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _created()
+    at: datetime = created_column()
     actor: str = Field(max_length=200)
     action: str = Field(max_length=64, index=True)
     target: str = Field(max_length=200)

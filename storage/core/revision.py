@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine
 
-from storage.core.db import _upgrade, alembic_config
+from storage.core.db import alembic_config, upgrade_to
 
 
 def autogenerate(message: str) -> None:
@@ -18,7 +18,7 @@ def autogenerate(message: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
         with engine.begin() as connection:
-            _upgrade(connection, "head")
+            upgrade_to(connection, "head")
             config = alembic_config()
             config.attributes["connection"] = connection
             command.revision(config, message=message, autogenerate=True, rev_id=rev_id)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _utc_column
+from storage.core.models import utc_column
 from storage.core.types import UTCDateTime
 
 
@@ -23,5 +23,5 @@ class ScheduleEntry(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
     )
     occurrence: str | None = Field(default=None, max_length=32)  # nominal date it is due for
-    last_run_at: datetime | None = _utc_column()
+    last_run_at: datetime | None = utc_column()
     last_outcome: str | None = Field(default=None, max_length=300)

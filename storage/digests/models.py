@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created, _utc_column
+from storage.core.models import created_column, utc_column
 from storage.core.types import UTCDateTime
 
 
@@ -32,7 +32,7 @@ class CoachingPlan(SQLModel, table=True):
     lead_hours: int = 24
     weekly_weekday: int | None = None  # None: no weekly digest
     weekly_at: str | None = Field(default=None, max_length=5)
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class CoachingSession(SQLModel, table=True):
@@ -43,7 +43,7 @@ class CoachingSession(SQLModel, table=True):
     starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     source: str = Field(default="chat", max_length=16)  # config | chat
     cancelled: bool = False
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class Digest(SQLModel, table=True):
@@ -58,7 +58,7 @@ class Digest(SQLModel, table=True):
     reason: str = Field(max_length=16)  # session | weekly | on_demand
     period_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     period_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    session_at: datetime | None = _utc_column()
+    session_at: datetime | None = utc_column()
     summary_source: str = Field(max_length=16)  # llm | fallback
     fallback_reason: str | None = Field(default=None, max_length=300)
     prompt_version: str | None = Field(default=None, max_length=64)
@@ -67,4 +67,4 @@ class Digest(SQLModel, table=True):
     message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     chart_token: str = Field(max_length=64)  # unguessable part of the chart URL
     outbox_key: str = Field(max_length=200)
-    created_at: datetime = _created()
+    created_at: datetime = created_column()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created, _utc_column
+from storage.core.models import created_column, utc_column
 from storage.core.types import UTCDateTime
 
 
@@ -42,7 +42,7 @@ class PulseProgram(SQLModel, table=True):
     min_comments: int = 5
     team_sees_results: bool = False
     active: bool = True
-    created_at: datetime = _created()
+    created_at: datetime = created_column()
 
 
 class PulseRound(SQLModel, table=True):
@@ -64,9 +64,9 @@ class PulseRound(SQLModel, table=True):
     privacy: str = Field(max_length=16)
     min_respondents: int
     min_comments: int
-    opened_at: datetime = _created()
+    opened_at: datetime = created_column()
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    closed_at: datetime | None = _utc_column()
+    closed_at: datetime | None = utc_column()
 
 
 class PulseRoundKey(SQLModel, table=True):
@@ -116,4 +116,4 @@ class PulseParticipant(SQLModel, table=True):
     program_id: int = Field(foreign_key="pulse_program.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     unanswered_streak: int = 0
-    paused_at: datetime | None = _utc_column()
+    paused_at: datetime | None = utc_column()
