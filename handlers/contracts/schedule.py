@@ -178,7 +178,7 @@ async def close_check(services: Services, check_id: int, actor: str = "scheduler
     async with services.db.session() as session:
         check = await contracts.check(session, check_id)
         if check is None or check.status != "open":
-            raise Refused(f"Contract check {check_id} is not open.")
+            raise Refused(text("contract.refused.check_not_open", number=check_id))
         team = await directory.team(session, check.team_id)
         contract = await contracts.get(session, check.contract_id)
         assert team is not None and contract is not None

@@ -239,11 +239,19 @@ def results_message(
         blocks += [Divider(), Context(lines=(line,))]
         for r in rows:
             figure = (
-                f"{_fmt(r.mean)} of 5 · {_fmt(r.percent_of_max, 0)}/100 · {r.respondents} answers"
+                text(
+                    "contract.results.figure",
+                    locale,
+                    mean=_fmt(r.mean),
+                    score=_fmt(r.percent_of_max, 0),
+                    answers=r.respondents,
+                )
                 if r.withheld is None
-                else f"withheld: {r.withheld}"
+                else text("contract.results.withheld", locale, why=r.withheld)
             )
-            blocks.append(Text(text=f"“{r.norm_text}” — {figure}"))
+            blocks.append(
+                Text(text=text("contract.results.norm", locale, norm=r.norm_text, figure=figure))
+            )
         note = notes.get(number)
         if note and note.comments:
             blocks.append(Text(text=text("contract.results.comments", locale)))
