@@ -23,10 +23,11 @@ from handlers.pulse.view import (
     pulse_message,
     status_message,
 )
+from handlers.refusals import no_team, which_team
 from prompts.texts import text
 from scheduler.calendar.people import person_timezone
 from storage.core import directory, outbox
-from storage.core.models import Person
+from storage.core.models import Person, Role
 from storage.pulse import rounds as pulse
 from storage.pulse.models import PulseInvite, PulseProgram, PulseRound
 
@@ -168,7 +169,9 @@ async def on_resume(services: Services, event: ActionEvent) -> Reply:
     return Reply(notice=await _resume(services, event.actor.person_id, program_id))
 
 
-async def _team_for(services: Services, event: TextEvent, args: list[str], roles: set[str]) -> str:
+async def _team_for(
+    services: Services, event: TextEvent, args: list[str], roles: set[str], command: str
+) -> str:
     """The team named in the command, else the person's only team with one of `roles`."""
     async with services.db.session() as session:
         mine = await directory.roles_of(session, event.actor.person_id)
@@ -177,22 +180,37 @@ async def _team_for(services: Services, event: TextEvent, args: list[str], roles
     keys = sorted({team.key for team, role in mine if role in roles})
     if len(keys) == 1:
         return keys[0]
-    raise Refused("Which team? Say it after the command, e.g. `results leadership`.")
+    raise which_team(command, keys or sorted({team.key for team, _ in mine}))
 
 
-async def _roles_in(services: Services, person_id: int, team_key: str) -> tuple[set[str], bool]:
+async def _roles_in(services: Services, person_id: int, team_key: str) -> set[str]:
     async with services.db.session() as session:
-        team, program = await _team_and_program(session, team_key, None)
-        roles = {
-            role for t, role in await directory.roles_of(session, person_id) if t.id == team.id
-        }
-    return roles, program.team_sees_results
+        team = await directory.team_by_key(session, team_key)
+        if team is None:
+            raise no_team(team_key)
+        return {role for t, role in await directory.roles_of(session, person_id) if t.id == team.id}
+
+
+async def _team_sees_results(services: Services, team_key: str) -> bool:
+    async with services.db.session() as session:
+        _, program = await _team_and_program(session, team_key, None)
+    return program.team_sees_results
+
+
+async def _admins_only(services: Services, team_key: str, verb: str) -> str:
+    """Why not, and whom to ask instead."""
+    async with services.db.session() as session:
+        team = await directory.team_by_key(session, team_key)
+        assert team is not None
+        admins = await directory.members(session, team.id or 0, Role.ADMIN)
+    who = ", ".join(a.name for a in admins) or text("pulse.refused.admin_fallback")
+    return text(f"pulse.refused.admin_only.{verb}", team=team.name, admins=who)
 
 
 async def cmd_results(services: Services, event: TextEvent, args: list[str]) -> Reply:
-    team_key = await _team_for(services, event, args, {"coach", "executive", "sponsor"})
-    roles, team_sees = await _roles_in(services, event.actor.person_id, team_key)
-    ensure_can_see(roles, team_sees)
+    team_key = await _team_for(services, event, args, {"coach", "executive", "sponsor"}, "results")
+    roles = await _roles_in(services, event.actor.person_id, team_key)
+    ensure_can_see(roles, await _team_sees_results(services, team_key))
     return Reply(messages=(results_message(await team_results(services, team_key)),))
 
 
@@ -200,14 +218,11 @@ async def cmd_pulse(services: Services, event: TextEvent, args: list[str]) -> Re
     """Admin verbs: `pulse send TEAM`, `pulse test TEAM`, `pulse close TEAM`."""
     verb = args[0].lower() if args else ""
     if verb not in ("send", "test", "close"):
-        raise Refused(
-            "Say `pulse send TEAM` (send now), `pulse test TEAM` (test-send to me) "
-            "or `pulse close TEAM`."
-        )
-    team_key = await _team_for(services, event, args[1:], {"admin"})
-    roles, _ = await _roles_in(services, event.actor.person_id, team_key)
+        raise Refused(text("pulse.refused.verb"))
+    team_key = await _team_for(services, event, args[1:], {"admin"}, f"pulse {verb}")
+    roles = await _roles_in(services, event.actor.person_id, team_key)
     if "admin" not in roles:
-        raise Refused(f"Only an admin of {team_key} can {verb} its pulse.")
+        raise Refused(await _admins_only(services, team_key, verb))
     actor = f"person:{event.actor.person_id}"
     if verb == "close":
         closed = await close_team_round(services, team_key, actor)

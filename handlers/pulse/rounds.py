@@ -15,6 +15,7 @@ from bot.core.events import Refused
 from handlers.context import Services
 from handlers.pulse.outbox import round_messages
 from prompts.instruments import Instrument
+from prompts.texts import text
 from scheduler.calendar.localtime import Availability
 from scheduler.calendar.people import person_timezone
 from storage.core import audit, directory, outbox
@@ -322,8 +323,7 @@ def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) 
         return _Planned(opening, done)
     if kind != "test" and (current := rounds.current.get(program_id)):
         raise Refused(
-            f"A pulse for {team.name} is already open (round {current.number}); close it "
-            f"first with `pulsecoach pulse close {team.key}`."
+            text("pulse.refused.already_open", team=team.name, number=current.number, key=team.key)
         )
     instrument = instrument_for(services, program)
     paused = rounds.paused.get(program_id, set())
