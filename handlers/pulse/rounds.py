@@ -323,7 +323,12 @@ def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) 
         return _Planned(opening, done)
     if kind != "test" and (current := rounds.current.get(program_id)):
         raise Refused(
-            text("pulse.refused.already_open", team=team.name, number=current.number, key=team.key)
+            text(
+                "pulse.refused.already_open",
+                team=team.name,
+                number=current.number,
+                team_key=team.key,
+            )
         )
     instrument = instrument_for(services, program)
     paused = rounds.paused.get(program_id, set())
