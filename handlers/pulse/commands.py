@@ -119,26 +119,42 @@ async def on_comment(services: Services, event: ActionEvent) -> Reply:
     return Reply(update=reply.update, notice=text("pulse.comment.saved", person.locale))
 
 
+async def kept_answers(session: AsyncSession, round_: PulseRound, person: Person) -> int:
+    """How many answers this person gave in the round: Skip and Snooze keep them (they
+    count in the team's results like anyone's), and say so."""
+    respondent = await pulse.respondent_token(session, round_, person.id or 0)
+    return len(await pulse.answers_of(session, round_.id or 0, respondent)) if respondent else 0
+
+
+def _kept_note(kept: int, total: int, locale: str) -> str:
+    return text("pulse.kept", locale, kept=kept, total=total) if kept else ""
+
+
 async def on_skip(services: Services, event: ActionEvent) -> Reply:
     round_id = _round_id(event.value)
     async with services.db.session() as session:
-        _, invite, person = await _round_for(session, event, round_id)
+        round_, invite, person = await _round_for(session, event, round_id)
+        kept = await kept_answers(session, round_, person)
         invite.skipped = True
         session.add(invite)
         await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "skipped")
-    return Reply(update=status_message(round_id, text("pulse.skipped", person.locale)))
+    key = "pulse.skipped.rest" if kept else "pulse.skipped"
+    note = text(key, person.locale) + _kept_note(kept, len(round_.item_keys), person.locale)
+    return Reply(update=status_message(round_id, note))
 
 
 async def on_snooze(services: Services, event: ActionEvent) -> Reply:
     round_id = _round_id(event.value)
     until = services.clock.now() + timedelta(days=SNOOZE_DAYS)
     async with services.db.session() as session:
-        _, invite, person = await _round_for(session, event, round_id)
+        round_, invite, person = await _round_for(session, event, round_id)
+        kept = await kept_answers(session, round_, person)
         invite.skipped = True
         person.snoozed_until = until
         session.add_all([invite, person])
         await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "snoozed")
     note = text("pulse.snoozed", person.locale, until=f"{until:%a %d %b}")
+    note += _kept_note(kept, len(round_.item_keys), person.locale)
     return Reply(update=status_message(round_id, note))
 
 
