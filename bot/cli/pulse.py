@@ -79,6 +79,8 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
         print(f"items: {', '.join(opened.items)}")
         shown = ", ".join(opened.invited[:12]) + (" …" if len(opened.invited) > 12 else "")
         print(f"sent to {len(opened.invited)}: {shown}")
+        for handle, local in opened.later.items():  # outside their hours now
+            print(f"{handle} gets it at {local:%a %d %b %H:%M} their time ({local.tzinfo})")
         for handle, why in opened.left_out.items():
             print(f"not sent to {handle}: {why}")
         return 0

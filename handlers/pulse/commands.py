@@ -3,7 +3,7 @@ commands to open, close and read rounds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,7 +11,7 @@ from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.pulse.close import close_team_round
 from handlers.pulse.results import ensure_can_see, results_message, team_results
-from handlers.pulse.rounds import _team_and_program, instrument_for, open_round
+from handlers.pulse.rounds import RoundOpened, _team_and_program, instrument_for, open_round
 from handlers.pulse.view import (
     ANSWER,
     COMMENT,
@@ -243,20 +243,36 @@ async def cmd_pulse(services: Services, event: TextEvent, args: list[str]) -> Re
     if verb == "close":
         closed = await close_team_round(services, team_key, actor)
         return Reply(
-            notice=f"Closed the pulse for {team_key}: "
-            f"{closed.answered} of {closed.invited} answered."
+            notice=text(
+                "pulse.closed.confirm",
+                team=team_key,
+                answered=closed.answered,
+                invited=closed.invited,
+            )
         )
     kind = "test" if verb == "test" else "manual"
     opened = await open_round(services, team_key, kind=kind, requested_by=event.actor.person_id)
     if kind == "test":
-        return Reply(
-            notice="A test pulse is on its way to you; its answers never count in results."
-        )
-    left = "".join(f"\n• {h}: {why}" for h, why in opened.left_out.items())
-    return Reply(
-        notice=f"Pulse sent to {len(opened.invited)} people in {team_key}."
-        + (f" Not sent to:{left}" if left else "")
-    )
+        return Reply(notice=text("pulse.test.confirm"))
+    return Reply(notice=sent_confirmation(opened, services.clock.now()))
+
+
+def sent_confirmation(opened: RoundOpened, now: datetime) -> str:
+    """Who gets the pulse now and who later, at their local time: "Pulse sent to 6
+    people in leadership: 4 now, 2 at 09:00 their time (Mon)." """
+    now_count = len(opened.invited) - len(opened.later)
+    parts = [text("pulse.sent.now", count=now_count)] if now_count else []
+    groups: dict[str, int] = {}
+    for local in opened.later.values():
+        today = now.astimezone(local.tzinfo).date()
+        at = f"{local:%H:%M}" if local.date() == today else f"{local:%a %H:%M}"
+        groups[at] = groups.get(at, 0) + 1
+    parts += [text("pulse.sent.later", count=n, at=at) for at, n in sorted(groups.items())]
+    note = text("pulse.sent", invited=len(opened.invited), team=opened.team, parts=", ".join(parts))
+    if opened.left_out:
+        left = "".join(f"\n• {h}: {why}" for h, why in opened.left_out.items())
+        note += text("pulse.sent.left_out", people=left)
+    return note
 
 
 async def cmd_resume(services: Services, event: TextEvent, args: list[str]) -> Reply:
