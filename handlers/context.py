@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core.events import ActionEvent, Reply, TextEvent
+from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from bot.core.messages import Message
 from prompts.instruments import Instrument
+from prompts.texts import text
 from scheduler.calendar.clock import Clock
 from scheduler.calendar.fired import Fired
 from storage.core.db import Database
@@ -80,3 +81,20 @@ class Feature:
     scheduled: tuple[ScheduledKind, ...] = ()
     jobs: tuple[FeatureJob, ...] = ()
     home_cards: HomeCards | None = None
+
+
+# Refusals every feature gives the same way, worded in prompts/messages.
+
+
+def which_team(command: str, team_keys: Sequence[str] = ()) -> Refused:
+    """The person must name the team: the hint is the very command they typed, with
+    one of their own teams (`pulse close leadership`, `schedule leadership`)."""
+    keys = sorted(team_keys)
+    example = f"{command} {keys[0] if keys else 'TEAM'}"
+    if len(keys) > 1:
+        return Refused(text("refused.which_team.several", teams=", ".join(keys), example=example))
+    return Refused(text("refused.which_team", example=example))
+
+
+def no_team(team_key: str) -> Refused:
+    return Refused(text("refused.no_team", team=team_key))

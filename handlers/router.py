@@ -1,10 +1,15 @@
-"""Routes neutral events to the feature that owns them."""
+"""Routes neutral events to the feature that owns them; text nobody understands gets
+a clear word and the closest command."""
 
 from __future__ import annotations
 
+import difflib
+
 from bot.core.events import ActionEvent, Reply, TextEvent, UnknownAction
+from bot.core.messages import Message, Text
 from handlers import commitments, contracts, digests, home, pulse
 from handlers.context import ActionHandler, CommandHandler, Feature, Services
+from prompts.texts import text
 
 FEATURES: tuple[Feature, ...] = (
     home.FEATURE,
@@ -13,6 +18,18 @@ FEATURES: tuple[Feature, ...] = (
     contracts.FEATURE,
     digests.FEATURE,
 )
+# Every chat command's first word: channels write hints in their own form from these
+# (Slack: `/pulse results`), and unknown text is matched against them.
+VERBS: frozenset[str] = frozenset(v for f in FEATURES for v in f.commands)
+
+
+def closest_command(words: list[str]) -> str | None:
+    """The command closest to what was typed (`reslts leadership` -> `results
+    leadership`), or None when nothing is close."""
+    if not words:
+        return None
+    match = difflib.get_close_matches(words[0].lower(), sorted(VERBS), n=1, cutoff=0.6)
+    return " ".join([match[0], *words[1:]]) if match else None
 
 
 class Router:
@@ -36,5 +53,17 @@ class Router:
     async def on_text(self, event: TextEvent) -> Reply:
         words = event.text.strip().removeprefix("/pulse").split()
         verb = words[0].lower() if words else "help"
-        command = self.commands.get(verb, self.commands["help"])
-        return await command(self.services, event, words[1:])
+        command = self.commands.get(verb)
+        if command is not None:
+            return await command(self.services, event, words[1:])
+        # Not understood: say so first, offer the closest command, then the help.
+        helped = await self.commands["help"](self.services, event, [])
+        said = " ".join(words)[:80]
+        closest = closest_command(words)
+        lines = [text("router.not_understood", said=said)]
+        lines.append(
+            text("router.did_you_mean", command=closest) if closest else text("router.try_help")
+        )
+        note = "\n".join(lines)
+        first = Message(ref="router:not-understood", text=note, blocks=(Text(text=note),))
+        return Reply(messages=(first, *helped.messages))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,12 @@ from bot.core.events import Refused
 if TYPE_CHECKING:
     from bot.app import Pulsecoach
     from bot.settings import Settings
+
+
+def cli_form(said: str) -> str:
+    """Chat commands the shell has too, as typed in the shell (`pulse close leadership`
+    -> `pulsecoach pulse close leadership`)."""
+    return re.sub(r"`(pulse (?:send|close|results) [^`]*)`", r"`pulsecoach \1`", said)
 
 
 def add_pulse_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +46,7 @@ async def run_command(settings: Settings, work: Any) -> int:
         try:
             return int(await work(app))
         except Refused as refused:
-            print(f"error: {refused}", file=sys.stderr)
+            print(f"error: {cli_form(str(refused))}", file=sys.stderr)
             return 1
 
     return await with_app(settings, guarded)
@@ -72,6 +79,8 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
         print(f"items: {', '.join(opened.items)}")
         shown = ", ".join(opened.invited[:12]) + (" …" if len(opened.invited) > 12 else "")
         print(f"sent to {len(opened.invited)}: {shown}")
+        for handle, local in opened.later.items():  # outside their hours now
+            print(f"{handle} gets it at {local:%a %d %b %H:%M} their time ({local.tzinfo})")
         for handle, why in opened.left_out.items():
             print(f"not sent to {handle}: {why}")
         return 0

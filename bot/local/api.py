@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
-from bot.core.messages import Message, notice
+from bot.core.messages import Message, Text, notice
 from bot.core.metrics import ACTION_SECONDS, ACTIONS
 from handlers.router import Router
 from storage.channels import local_inbox
@@ -206,8 +206,16 @@ async def _answer(
         ACTIONS.labels("local", "unknown").inc()
         return error(422, f"unknown action_id {exc.args[0]!r}")
     except Refused as exc:
+        # Said in the conversation, where the person is looking (and kept there), and
+        # still a 409 for API clients. The refusal says why and what to do instead.
         ACTIONS.labels("local", "refused").inc()
-        return error(409, str(exc))
+        refusal = Message(
+            ref=f"refused:{uuid.uuid4().hex}",
+            text=str(exc),
+            blocks=(Text(text=str(exc), style="notice"),),
+        )
+        stored = await _apply(request.app[DB_KEY], person, Reply(messages=(refusal,)), None)
+        return error(409, str(exc), refused=True, messages=stored)
     finally:
         ACTION_SECONDS.labels("local").observe(time.perf_counter() - started)
     ACTIONS.labels("local", "ok").inc()
@@ -218,7 +226,7 @@ async def _answer(
 async def _apply(
     db: Database, person: Person, reply: Reply, clicked: LocalMessage | None
 ) -> list[dict[str, Any]]:
-    """Update the clicked message in place, then add notices and new messages."""
+    """Update the clicked message in place, then add the notice and new messages."""
     assert person.id is not None
     stored: list[LocalMessage] = []
     async with db.session() as session:
@@ -229,20 +237,19 @@ async def _apply(
                     session, person.id, ref, "bot", reply.update.model_dump(mode="json")
                 )
             )
-        for message in reply.messages:
-            stored.append(
-                await local_inbox.upsert(
-                    session, person.id, message.ref, "bot", message.model_dump(mode="json")
-                )
-            )
+        # A command's answer is a new message at the bottom, never an edit far up.
         if reply.notice:
             note = notice(f"notice:{uuid.uuid4().hex}", reply.notice)
+            stored.append(await local_inbox.post(session, person.id, note.ref, "bot", _dump(note)))
+        for message in reply.messages:
             stored.append(
-                await local_inbox.upsert(
-                    session, person.id, note.ref, "bot", note.model_dump(mode="json")
-                )
+                await local_inbox.post(session, person.id, message.ref, "bot", _dump(message))
             )
     return [serialize(row) for row in stored]
+
+
+def _dump(message: Message) -> dict[str, Any]:
+    return message.model_dump(mode="json")
 
 
 async def index(request: web.Request) -> web.FileResponse:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.commands import slack_form
+
 MESSAGE_BLOCKS = 50
 SURFACE_BLOCKS = 100  # a modal or the Home tab
 SECTION_TEXT = 3000
@@ -43,7 +45,7 @@ def clip(value: str, limit: int) -> str:
 
 
 def mrkdwn(value: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(escape(value), limit)}
+    return {"type": "mrkdwn", "text": clip(escape(slack_form(value)), limit)}
 
 
 def plain(value: str, limit: int) -> dict[str, Any]:

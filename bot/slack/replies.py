@@ -29,6 +29,7 @@ from bot.core.messages import Message
 from bot.core.messenger import PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import forms
 from bot.slack.blockkit import MODAL_BUTTON, MODAL_TITLE, escape, plain
+from bot.slack.commands import slack_form
 from bot.slack.home import Home
 from bot.slack.link import SlackLink
 from bot.slack.render import form_modal, render_message, render_surface
@@ -173,7 +174,9 @@ class Replies:
             await self._ephemeral(surface.response_url, note)
         elif surface.kind == "dm" and surface.channel:  # never into a shared channel
             try:
-                await surface.client.chat_postMessage(channel=surface.channel, text=escape(note))
+                await surface.client.chat_postMessage(
+                    channel=surface.channel, text=escape(slack_form(note))
+                )
             except SOFT_ERRORS as error:
                 log.warning("slack: could not answer in the DM: %s", _why(error))
         return None
@@ -205,7 +208,10 @@ class Replies:
     async def _ephemeral(self, url: str | None, note: str) -> None:
         if url:
             await self._respond(
-                url, text=escape(note), response_type="ephemeral", replace_original=False
+                url,
+                text=escape(slack_form(note)),
+                response_type="ephemeral",
+                replace_original=False,
             )
 
     async def _respond(self, url: str, **body: Any) -> None:

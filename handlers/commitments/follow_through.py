@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Services
 from handlers.pulse.scoring import Response, summarize
 from prompts.instruments import Instrument, Item, Scale
+from prompts.texts import text
 from storage.commitments import queries as commitments
 from storage.commitments.models import Commitment, CommitmentCheckIn
 from storage.contracts import queries as contracts
@@ -80,6 +81,32 @@ def figures(checkins: Sequence[CommitmentCheckIn]) -> Figures:
         missed_recent=sum(1 for o in counted[-4:] if o == "missed"),
         unanswered_recent=sum(1 for c in checkins[-4:] if c.outcome is None),
         counted=len(counted),
+    )
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def kept_text(
+    kept_rate_4: float | None, kept_rate_12: float | None, counted: int, locale: str = "en"
+) -> str:
+    """The follow-through figures with their exact windows, the one wording every view
+    and the digest use: "of the last 4" only when there were 4 to count."""
+    if counted == 0:
+        return text("commitment.kept.none", locale)
+    if counted < 4:
+        return text("commitment.kept.few", locale, rate=percent(kept_rate_4), counted=counted)
+    if counted < 12:
+        return text(
+            "commitment.kept.some",
+            locale,
+            rate_4=percent(kept_rate_4),
+            rate_all=percent(kept_rate_12),
+            counted=counted,
+        )
+    return text(
+        "commitment.kept.many", locale, rate_4=percent(kept_rate_4), rate_12=percent(kept_rate_12)
     )
 
 

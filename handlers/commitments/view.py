@@ -20,7 +20,11 @@ from bot.core.messages import (
     Text,
     TextInput,
 )
-from handlers.commitments.follow_through import CommitmentFollowThrough, Figures
+from handlers.commitments.follow_through import (
+    CommitmentFollowThrough,
+    Figures,
+    kept_text,
+)
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage.commitments.models import Commitment, CommitmentCheckIn
@@ -50,10 +54,6 @@ def cadence_text(c: Commitment) -> str:
     every = {"weekly": "every", "biweekly": "every other", "monthly": "first"}[c.frequency]
     tail = " of the month" if c.frequency == "monthly" else ""
     return f"{every} {DAYS[c.weekday]}{tail} at {c.at}"
-
-
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
 def link_text(c: Commitment) -> str | None:
@@ -149,7 +149,7 @@ def commitment_blocks(
         Field_(label=text("commitment.field.ends", locale), value=c.ends_on.isoformat()),
         Field_(
             label=text("commitment.field.kept", locale),
-            value=f"{percent(f.kept_rate_4)} / {percent(f.kept_rate_12)}",
+            value=kept_text(f.kept_rate_4, f.kept_rate_12, f.counted, locale),
         ),
         Field_(label=text("commitment.field.streak", locale), value=str(f.streak)),
     ]
@@ -187,8 +187,14 @@ def list_message(
         blocks.append(
             Context(
                 lines=(
-                    f"All commitments: kept {percent(overall.kept_rate_4)} of the last 4, "
-                    f"{percent(overall.kept_rate_12)} of the last 12 · streak {overall.streak}",
+                    text(
+                        "commitment.list.overall",
+                        locale,
+                        kept=kept_text(
+                            overall.kept_rate_4, overall.kept_rate_12, overall.counted, locale
+                        ),
+                        streak=overall.streak,
+                    ),
                 )
             )
         )
@@ -205,8 +211,8 @@ def team_message(team_key: str, team_name: str, rows: Sequence[CommitmentFollowT
         blocks.append(Text(text=text("commitment.list.team_none", team=team_name)))
     for r in rows[: MAX_LISTED * 2]:
         line = (
-            f"{r.person_name} · #{r.commitment_id} {r.behaviour} ({r.status}) — kept "
-            f"{percent(r.kept_rate_4)} / {percent(r.kept_rate_12)}, streak {r.streak}"
+            f"{r.person_name} · #{r.commitment_id} {r.behaviour} ({r.status}) — "
+            f"{kept_text(r.kept_rate_4, r.kept_rate_12, r.counted)}, streak {r.streak}"
         )
         blocks.append(Text(text=line))
         if r.last_reflection:
@@ -293,7 +299,7 @@ def partner_message(
         leader=leader,
         behaviour=c.behaviour,
         outcome=text(f"commitment.outcome.{outcome}", locale),
-        rate=percent(f.kept_rate_4),
+        kept=kept_text(f.kept_rate_4, f.kept_rate_12, f.counted, locale),
         streak=f.streak,
     )
     week = last.occurrence if last else date.min.isoformat()

@@ -218,8 +218,10 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
         period_start = start or at - timedelta(days=digest_period.LOOKBACK_DAYS)
         results = await _results(services, session, team, program, period_start)
         report = await follow_through.contract_report(services, team.id, period_start, session)
+        # The figures count every check-in, as the leader's own view does: "the last 4"
+        # means the same in both (only commitments closed before the period drop out).
         rows = (
-            await storage_commitments.followed(session, team.id, period_start)
+            await storage_commitments.followed(session, team.id, period_start, all_checkins=True)
             if commitments
             else []
         )
@@ -313,6 +315,7 @@ async def build_team_part(
         flags=flags,
         withheld=withheld,
         summary=SummaryPart(themes=[], risks=[], focus_questions=[], source="fallback"),
+        comments_used=len(comments),
     )
     stage_scores = {s.key: s.score for s in stages if s.score is not None}
     # Norm texts are free text too: the model sees them with names and links redacted.
@@ -380,6 +383,7 @@ def _follow_lines(rows: list[follow_through.CommitmentFollowThrough]) -> list[Fo
             streak=r.streak,
             reflection=r.last_reflection,
             missed=r.missed_recent,
+            counted=r.counted,
         )
         for r in rows
     ]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from bot.core.messages import Button, Buttons, Context, Message, Text
-from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.context import ActionHandler, CommandHandler, Services, which_team
 from handlers.digests import period as digest_period
 from handlers.digests.send import configured, send_digest
 from handlers.digests.sessions import cmd_session
@@ -30,14 +30,16 @@ async def demand_occasion(services: Services, team_key: str) -> str:
     return f"demand:{now:%Y-%m-%dT%H}:t{team.id if team else 0}:r{latest or 0}"
 
 
-async def coached_team(services: Services, person_id: int, team_key: str | None) -> Team:
+async def coached_team(
+    services: Services, person_id: int, team_key: str | None, command: str = "digest"
+) -> Team:
     """The team named (which the person must coach), else their only coached team."""
     async with services.db.session() as session:
         coached = [t for t, role in await directory.roles_of(session, person_id) if role == "coach"]
     if team_key is None:
         if len(coached) == 1:
             return coached[0]
-        raise Refused("Which team? Say it after the command, e.g. `digest leadership`.")
+        raise which_team(command, [t.key for t in coached])
     team = next((t for t in coached if t.key == team_key), None)
     if team is None:
         raise Refused(text("digest.refused.not_coach", team=team_key))
@@ -67,7 +69,7 @@ async def request_digest(services: Services, person_id: int, team_key: str | Non
 
 
 async def _past(services: Services, person_id: int, team_key: str | None) -> Reply:
-    team = await coached_team(services, person_id, team_key)
+    team = await coached_team(services, person_id, team_key, "digests")
     async with services.db.session() as session:
         rows = await digests.digests_of(session, person_id, team.id, limit=10)
     return Reply(messages=(list_message(team.key, team.name, rows),))

@@ -50,6 +50,7 @@ class FollowLine(BaseModel):
     streak: int
     reflection: str | None
     missed: int
+    counted: int = 0  # answered check-ins in all: the windows' exact label
 
 
 class SummaryPart(BaseModel):
@@ -84,6 +85,9 @@ class DigestContent(BaseModel):
     flags: list[str]
     withheld: list[str]
     summary: SummaryPart
+    # Comments that met their round's threshold (the rule results use too): read for
+    # themes, and counted so the digest never says there were none.
+    comments_used: int = 0
 
     @property
     def sparkline(self) -> str:

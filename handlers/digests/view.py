@@ -18,6 +18,7 @@ from bot.core.messages import (
     Message,
     Text,
 )
+from handlers.commitments.follow_through import kept_text
 from handlers.digests.content import DigestContent
 from prompts.texts import text
 from storage.digests.models import Digest
@@ -60,8 +61,10 @@ def _num(value: float | None, change: float | None = None) -> str:
     return shown + (f" ({change:+.0f})" if change is not None else "")
 
 
-def _rate(kept: float | None) -> str:
-    return "—" if kept is None else f"{kept * 100:.0f}%"
+def _no_themes(content: DigestContent) -> str:
+    if content.comments_used:
+        return text("digest.themes.too_few", count=content.comments_used)
+    return text("digest.themes.none")
 
 
 def _heading(content: DigestContent, tz: ZoneInfo | None = None) -> str:
@@ -137,9 +140,8 @@ def _commitments(content: DigestContent) -> list[Any]:
     if not content.follow:
         return [*blocks, Context(lines=(text("digest.follow.none"),))]
     lines = [
-        f"{f.person} — {f.behaviour[:150]}: kept {_rate(f.kept_4)} of the last 4, "
-        f"{_rate(f.kept_12)} of the last 12 · streak {f.streak}"
-        + ("" if f.status == "active" else f" · {f.status}")
+        f"{f.person} — {f.behaviour[:150]}: {kept_text(f.kept_4, f.kept_12, f.counted)}"
+        f" · streak {f.streak}" + ("" if f.status == "active" else f" · {f.status}")
         for f in content.follow[:12]
     ]
     blocks.append(Text(text=_bullets(lines)))
@@ -199,7 +201,7 @@ def digest_message(
     blocks += _contracts(content) + _commitments(content)
     blocks.append(Divider())
     blocks.append(Text(text=text("digest.themes.heading"), style="heading"))
-    blocks.append(Text(text=_bullets(s.themes) if s.themes else text("digest.themes.none")))
+    blocks.append(Text(text=_bullets(s.themes) if s.themes else _no_themes(content)))
     if s.risks:
         blocks.append(Text(text=text("digest.risks.heading"), style="heading"))
         blocks.append(Text(text=_bullets(s.risks)))

@@ -12,7 +12,7 @@ from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from bot.core.messages import Button, Buttons, Context, Field_, Fields, Message, Text, TextInput
 from handlers.config.apply import ConfigError, apply_text
 from handlers.config.programs import export_programs
-from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.context import ActionHandler, CommandHandler, Services, no_team, which_team
 from handlers.pulse.commands import COMMANDS as pulse_commands
 from handlers.pulse.schedule import preview
 from prompts.texts import text
@@ -40,7 +40,7 @@ async def _require_admin(services: Services, person_id: int, team_key: str) -> N
     async with services.db.session() as session:
         team = await directory.team_by_key(session, team_key)
         if team is None:
-            raise Refused(f"There is no team {team_key!r}.")
+            raise no_team(team_key)
         if not await directory.has_role(session, person_id, team.id or 0, ["admin"]):
             raise Refused(text("admin.only", team=team.name))
 
@@ -161,7 +161,7 @@ async def preview_message(services: Services, team_key: str, days: int) -> Messa
     )
 
 
-async def _admin_team(services: Services, event: TextEvent, args: list[str]) -> str:
+async def _admin_team(services: Services, event: TextEvent, args: list[str], command: str) -> str:
     if args:
         return args[0]
     async with services.db.session() as session:
@@ -172,11 +172,11 @@ async def _admin_team(services: Services, event: TextEvent, args: list[str]) -> 
         ]
     if len(teams) == 1:
         return teams[0]
-    raise Refused("Which team? Say it after the command, e.g. `admin leadership`.")
+    raise which_team(command, teams)
 
 
 async def cmd_admin(services: Services, event: TextEvent, args: list[str]) -> Reply:
-    team_key = await _admin_team(services, event, args)
+    team_key = await _admin_team(services, event, args, "admin")
     values = await program_settings(services, event.actor.person_id, team_key)
     async with services.db.session() as session:
         team = await directory.team_by_key(session, team_key)
@@ -184,7 +184,7 @@ async def cmd_admin(services: Services, event: TextEvent, args: list[str]) -> Re
 
 
 async def cmd_schedule(services: Services, event: TextEvent, args: list[str]) -> Reply:
-    team_key = await _admin_team(services, event, args[:1])
+    team_key = await _admin_team(services, event, args[:1], "schedule")
     await _require_admin(services, event.actor.person_id, team_key)
     days = int(args[1]) if len(args) > 1 and args[1].isdigit() else 14
     return Reply(messages=(await preview_message(services, team_key, min(days, 90)),))

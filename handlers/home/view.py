@@ -14,6 +14,7 @@ digests).
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from bot.core.messages import (
 )
 from handlers.context import ActionHandler, CommandHandler, Services
 from handlers.home import admin
+from handlers.pulse.commands import kept_answers
 from handlers.pulse.results import ensure_can_see, results_message, team_results
 from handlers.pulse.rounds import instrument_for
 from handlers.pulse.scoring import sparkline
@@ -100,7 +102,8 @@ async def _pulse_cards(services: Services, person: Person, team: Team) -> list[M
             if round_ is None or invite is None:
                 continue
             if invite.skipped:
-                note = text("home.view.skipped", person.locale, team=team.name)
+                kept = await kept_answers(session, round_, person)
+                note = _set_aside(services, person, team, kept, len(round_.item_keys))
                 cards.append(
                     Message(ref=f"home:pulse:{round_.id}", text=note, blocks=(Text(text=note),))
                 )
@@ -121,6 +124,17 @@ async def _pulse_cards(services: Services, person: Person, team: Team) -> list[M
             Message(ref=f"home:pulse:{team.key}", text=note, blocks=(Context(lines=(note,)),))
         )
     return cards
+
+
+def _set_aside(services: Services, person: Person, team: Team, kept: int, total: int) -> str:
+    """A pulse the person set aside: snoozed (their pulses are off until a date) or
+    skipped, and what became of the answers they gave before."""
+    until = person.snoozed_until
+    if until is not None and until.replace(tzinfo=until.tzinfo or UTC) > services.clock.now():
+        note = text("home.view.snoozed", person.locale, team=team.name, until=f"{until:%a %d %b}")
+    else:
+        note = text("home.view.skipped", person.locale, team=team.name)
+    return note + (text("pulse.kept", person.locale, kept=kept, total=total) if kept else "")
 
 
 async def _results_card(services: Services, team: Team, roles: set[str]) -> Message | None:

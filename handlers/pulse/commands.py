@@ -3,15 +3,15 @@ commands to open, close and read rounds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
-from handlers.context import ActionHandler, CommandHandler, Services
+from handlers.context import ActionHandler, CommandHandler, Services, no_team, which_team
 from handlers.pulse.close import close_team_round
 from handlers.pulse.results import ensure_can_see, results_message, team_results
-from handlers.pulse.rounds import instrument_for, open_round, team_and_program
+from handlers.pulse.rounds import RoundOpened, instrument_for, open_round, team_and_program
 from handlers.pulse.view import (
     ANSWER,
     COMMENT,
@@ -26,7 +26,7 @@ from handlers.pulse.view import (
 from prompts.texts import text
 from scheduler.calendar.people import person_timezone
 from storage.core import directory, outbox
-from storage.core.models import Person
+from storage.core.models import Person, Role
 from storage.pulse import rounds as pulse
 from storage.pulse.models import PulseInvite, PulseProgram, PulseRound
 
@@ -118,26 +118,42 @@ async def on_comment(services: Services, event: ActionEvent) -> Reply:
     return Reply(update=reply.update, notice=text("pulse.comment.saved", person.locale))
 
 
+async def kept_answers(session: AsyncSession, round_: PulseRound, person: Person) -> int:
+    """How many answers this person gave in the round: Skip and Snooze keep them (they
+    count in the team's results like anyone's), and say so."""
+    respondent = await pulse.respondent_token(session, round_, person.id or 0)
+    return len(await pulse.answers_of(session, round_.id or 0, respondent)) if respondent else 0
+
+
+def _kept_note(kept: int, total: int, locale: str) -> str:
+    return text("pulse.kept", locale, kept=kept, total=total) if kept else ""
+
+
 async def on_skip(services: Services, event: ActionEvent) -> Reply:
     round_id = _round_id(event.value)
     async with services.db.session() as session:
-        _, invite, person = await _round_for(session, event, round_id)
+        round_, invite, person = await _round_for(session, event, round_id)
+        kept = await kept_answers(session, round_, person)
         invite.skipped = True
         session.add(invite)
         await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "skipped")
-    return Reply(update=status_message(round_id, text("pulse.skipped", person.locale)))
+    key = "pulse.skipped.rest" if kept else "pulse.skipped"
+    note = text(key, person.locale) + _kept_note(kept, len(round_.item_keys), person.locale)
+    return Reply(update=status_message(round_id, note))
 
 
 async def on_snooze(services: Services, event: ActionEvent) -> Reply:
     round_id = _round_id(event.value)
     until = services.clock.now() + timedelta(days=SNOOZE_DAYS)
     async with services.db.session() as session:
-        _, invite, person = await _round_for(session, event, round_id)
+        round_, invite, person = await _round_for(session, event, round_id)
+        kept = await kept_answers(session, round_, person)
         invite.skipped = True
         person.snoozed_until = until
         session.add_all([invite, person])
         await outbox.cancel_pending(session, f"pulse:{round_id}:remind:{person.id}:", "snoozed")
     note = text("pulse.snoozed", person.locale, until=f"{until:%a %d %b}")
+    note += _kept_note(kept, len(round_.item_keys), person.locale)
     return Reply(update=status_message(round_id, note))
 
 
@@ -168,7 +184,9 @@ async def on_resume(services: Services, event: ActionEvent) -> Reply:
     return Reply(notice=await _resume(services, event.actor.person_id, program_id))
 
 
-async def _team_for(services: Services, event: TextEvent, args: list[str], roles: set[str]) -> str:
+async def _team_for(
+    services: Services, event: TextEvent, args: list[str], roles: set[str], command: str
+) -> str:
     """The team named in the command, else the person's only team with one of `roles`."""
     async with services.db.session() as session:
         mine = await directory.roles_of(session, event.actor.person_id)
@@ -177,22 +195,37 @@ async def _team_for(services: Services, event: TextEvent, args: list[str], roles
     keys = sorted({team.key for team, role in mine if role in roles})
     if len(keys) == 1:
         return keys[0]
-    raise Refused("Which team? Say it after the command, e.g. `results leadership`.")
+    raise which_team(command, keys or sorted({team.key for team, _ in mine}))
 
 
-async def _roles_in(services: Services, person_id: int, team_key: str) -> tuple[set[str], bool]:
+async def _roles_in(services: Services, person_id: int, team_key: str) -> set[str]:
     async with services.db.session() as session:
-        team, program = await team_and_program(session, team_key, None)
-        roles = {
-            role for t, role in await directory.roles_of(session, person_id) if t.id == team.id
-        }
-    return roles, program.team_sees_results
+        team = await directory.team_by_key(session, team_key)
+        if team is None:
+            raise no_team(team_key)
+        return {role for t, role in await directory.roles_of(session, person_id) if t.id == team.id}
+
+
+async def _team_sees_results(services: Services, team_key: str) -> bool:
+    async with services.db.session() as session:
+        _, program = await team_and_program(session, team_key, None)
+    return program.team_sees_results
+
+
+async def _admins_only(services: Services, team_key: str, verb: str) -> str:
+    """Why not, and whom to ask instead."""
+    async with services.db.session() as session:
+        team = await directory.team_by_key(session, team_key)
+        assert team is not None
+        admins = await directory.members(session, team.id or 0, Role.ADMIN)
+    who = ", ".join(a.name for a in admins) or text("pulse.refused.admin_fallback")
+    return text(f"pulse.refused.admin_only.{verb}", team=team.name, admins=who)
 
 
 async def cmd_results(services: Services, event: TextEvent, args: list[str]) -> Reply:
-    team_key = await _team_for(services, event, args, {"coach", "executive", "sponsor"})
-    roles, team_sees = await _roles_in(services, event.actor.person_id, team_key)
-    ensure_can_see(roles, team_sees)
+    team_key = await _team_for(services, event, args, {"coach", "executive", "sponsor"}, "results")
+    roles = await _roles_in(services, event.actor.person_id, team_key)
+    ensure_can_see(roles, await _team_sees_results(services, team_key))
     return Reply(messages=(results_message(await team_results(services, team_key)),))
 
 
@@ -200,32 +233,45 @@ async def cmd_pulse(services: Services, event: TextEvent, args: list[str]) -> Re
     """Admin verbs: `pulse send TEAM`, `pulse test TEAM`, `pulse close TEAM`."""
     verb = args[0].lower() if args else ""
     if verb not in ("send", "test", "close"):
-        raise Refused(
-            "Say `pulse send TEAM` (send now), `pulse test TEAM` (test-send to me) "
-            "or `pulse close TEAM`."
-        )
-    team_key = await _team_for(services, event, args[1:], {"admin"})
-    roles, _ = await _roles_in(services, event.actor.person_id, team_key)
+        raise Refused(text("pulse.refused.verb"))
+    team_key = await _team_for(services, event, args[1:], {"admin"}, f"pulse {verb}")
+    roles = await _roles_in(services, event.actor.person_id, team_key)
     if "admin" not in roles:
-        raise Refused(f"Only an admin of {team_key} can {verb} its pulse.")
+        raise Refused(await _admins_only(services, team_key, verb))
     actor = f"person:{event.actor.person_id}"
     if verb == "close":
         closed = await close_team_round(services, team_key, actor)
         return Reply(
-            notice=f"Closed the pulse for {team_key}: "
-            f"{closed.answered} of {closed.invited} answered."
+            notice=text(
+                "pulse.closed.confirm",
+                team=team_key,
+                answered=closed.answered,
+                invited=closed.invited,
+            )
         )
     kind = "test" if verb == "test" else "manual"
     opened = await open_round(services, team_key, kind=kind, requested_by=event.actor.person_id)
     if kind == "test":
-        return Reply(
-            notice="A test pulse is on its way to you; its answers never count in results."
-        )
-    left = "".join(f"\n• {h}: {why}" for h, why in opened.left_out.items())
-    return Reply(
-        notice=f"Pulse sent to {len(opened.invited)} people in {team_key}."
-        + (f" Not sent to:{left}" if left else "")
-    )
+        return Reply(notice=text("pulse.test.confirm"))
+    return Reply(notice=sent_confirmation(opened, services.clock.now()))
+
+
+def sent_confirmation(opened: RoundOpened, now: datetime) -> str:
+    """Who gets the pulse now and who later, at their local time: "Pulse sent to 6
+    people in leadership: 4 now, 2 at 09:00 their time (Mon)." """
+    now_count = len(opened.invited) - len(opened.later)
+    parts = [text("pulse.sent.now", count=now_count)] if now_count else []
+    groups: dict[str, int] = {}
+    for local in opened.later.values():
+        today = now.astimezone(local.tzinfo).date()
+        at = f"{local:%H:%M}" if local.date() == today else f"{local:%a %H:%M}"
+        groups[at] = groups.get(at, 0) + 1
+    parts += [text("pulse.sent.later", count=n, at=at) for at, n in sorted(groups.items())]
+    note = text("pulse.sent", invited=len(opened.invited), team=opened.team, parts=", ".join(parts))
+    if opened.left_out:
+        left = "".join(f"\n• {h}: {why}" for h, why in opened.left_out.items())
+        note += text("pulse.sent.left_out", people=left)
+    return note
 
 
 async def cmd_resume(services: Services, event: TextEvent, args: list[str]) -> Reply:

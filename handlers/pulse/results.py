@@ -18,12 +18,14 @@ from handlers.pulse.scoring import (
     Alert,
     Response,
     RoundSummary,
+    Stat,
     alerts,
     change,
     sparkline,
     summarize,
 )
 from prompts.instruments import STAGE_LABELS, Instrument
+from prompts.texts import text
 from storage.core.models import Team
 from storage.pulse import history as pulse_history
 from storage.pulse.models import PulseProgram, PulseRound
@@ -124,6 +126,26 @@ async def rounds_results(
     return TeamResults(team.key, team.name, instrument, results)
 
 
+def spread_text(answered: dict[int, int]) -> str:
+    """The spread as shown everywhere: answers as given, point by point."""
+    return " · ".join(f"{point}: {count}" for point, count in answered.items())
+
+
+def spread_lines(instrument: Instrument, stat: Stat) -> tuple[str, ...]:
+    """The spread, labelled: on the scale people answered (before reverse scoring),
+    with a word on the reversed questions when the instrument has any."""
+    scale = instrument.scale
+    line = text(
+        "results.spread",
+        low=f"{scale.min} = {scale.anchor_for(scale.min)}",
+        high=f"{scale.max} = {scale.anchor_for(scale.max)}",
+        spread=spread_text(stat.answered),
+    )
+    if any(item.reverse for item in instrument.items):
+        return (line, text("results.spread.reversed"))
+    return (line,)
+
+
 def _fmt(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:.0f}{suffix}"
 
@@ -169,8 +191,7 @@ def results_message(results: TeamResults, with_chart: bool = True) -> Message:
                 )
             )
         )
-        spread = "  ".join(f"{point}: {count}" for point, count in overall.distribution.items())
-        blocks.append(Context(lines=(f"Spread of answers — {spread}",)))
+        blocks.append(Context(lines=spread_lines(results.instrument, overall)))
         stage_fields = tuple(
             Field_(
                 label=STAGE_LABELS[stage], value=_fmt(stat.percent_of_max) if stat else "withheld"
@@ -212,6 +233,7 @@ def results_json(results: TeamResults) -> dict[str, Any]:
             "percent_of_max": round(s.percent_of_max, 1),
             "percent_favorable": round(s.percent_favorable, 1),
             "distribution": {str(k): v for k, v in s.distribution.items()},
+            "answered": {str(k): v for k, v in s.answered.items()},
         }
 
     rounds = []

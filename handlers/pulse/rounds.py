@@ -14,8 +14,10 @@ from bot.core.events import Refused
 from handlers.context import Services
 from handlers.pulse.outbox import round_messages
 from prompts.instruments import Instrument
-from scheduler.calendar.localtime import Availability
-from scheduler.calendar.people import person_timezone
+from prompts.texts import text
+from scheduler.calendar.localtime import Availability, next_allowed
+from scheduler.calendar.people import availability, person_timezone
+from scheduler.calendar.timeparse import ScheduleError
 from storage.core import audit, directory, outbox
 from storage.core.models import Person, Role, Team, Workspace
 from storage.pulse import rounds as pulse
@@ -37,6 +39,9 @@ class RoundOpened:
     left_out: dict[str, str] = field(default_factory=dict)
     closes_at: datetime | None = None
     already: bool = False  # the occurrence had been opened before
+    # Invitees reached later than the opening (outside their hours then): handle -> the
+    # local time their invite goes out, in their own zone.
+    later: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,12 @@ class _Planned:
 
     def opened(self) -> RoundOpened:
         round_ = self.round_
+        opening = self.opening
+        later = {
+            p.handle: when.astimezone(person_timezone(p, opening.team, opening.workspace))
+            for p in self.invitees
+            if (when := opening.send_at.get(p.id or 0)) is not None and when > round_.opened_at
+        }
         return RoundOpened(
             round_id=round_.id or 0,
             team=self.opening.team.key,
@@ -101,6 +112,7 @@ class _Planned:
             left_out=self.left_out,
             closes_at=round_.closes_at,
             already=not self.new,
+            later=later,
         )
 
 
@@ -183,6 +195,21 @@ def _why_not(left_out: Mapping[str, str]) -> str:
     return "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
 
 
+def within_hours(
+    now: datetime, people: Sequence[Person], team: Team, workspace: Workspace | None
+) -> dict[int, datetime]:
+    """A round opened by hand reaches each person now if it is within their hours,
+    else at the start of their next working hours (their own zone, quiet hours,
+    holidays). Someone whose hours cannot be worked out gets it now."""
+    when: dict[int, datetime] = {}
+    for person in people:
+        try:
+            when[person.id or 0] = next_allowed(now, availability(person, team, workspace))[0]
+        except (ScheduleError, ValueError):
+            when[person.id or 0] = now
+    return when
+
+
 async def open_round(
     services: Services,
     team_key: str,
@@ -206,10 +233,13 @@ async def open_round(
             candidates = [tester] if tester else []
         else:
             candidates = await directory.members(session, team.id, Role.EXECUTIVE)
+        workspace = await directory.workspace(session, team.workspace_id)
+        if kind == "manual" and send_at is None:
+            send_at = within_hours(services.clock.now(), candidates, team, workspace)
         opening = Opening(
             program,
             team,
-            await directory.workspace(session, team.workspace_id),
+            workspace,
             candidates,
             kind=kind,
             requested_by=requested_by,
@@ -317,8 +347,12 @@ def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) 
         return _Planned(opening, done)
     if kind != "test" and (current := rounds.current.get(program_id)):
         raise Refused(
-            f"A pulse for {team.name} is already open (round {current.number}); close it "
-            f"first with `pulsecoach pulse close {team.key}`."
+            text(
+                "pulse.refused.already_open",
+                team=team.name,
+                number=current.number,
+                team_key=team.key,
+            )
         )
     instrument = instrument_for(services, program)
     paused = rounds.paused.get(program_id, set())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from prompts.instruments import STAGE_LABELS, Instrument, Item, Scale, Stage
@@ -44,7 +44,9 @@ class Stat:
 
     ``n`` counts answers, ``respondents`` distinct people. ``percent_of_max`` and
     ``percent_favorable`` are 0–100. ``distribution`` maps every scale point to the
-    number of scored answers at that point (zeros included).
+    number of scored answers at that point (zeros included); ``answered`` the same for
+    the answers as given, before reverse scoring: the spread people recognise (someone
+    who answered 2 finds a 2 there), the one shown to them.
     """
 
     n: int
@@ -53,6 +55,7 @@ class Stat:
     percent_of_max: float
     percent_favorable: float
     distribution: dict[int, int]
+    answered: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,19 +106,21 @@ def scored(scale: Scale, item: Item, score: int) -> int:
     return scale.reverse(score) if item.reverse else score
 
 
-def _stat(scale: Scale, rows: Sequence[tuple[str, int]]) -> Stat:
-    """Aggregate (respondent, scored value) pairs; ``rows`` must not be empty."""
-    values = [value for _, value in rows]
+def _stat(scale: Scale, rows: Sequence[tuple[str, int, int]]) -> Stat:
+    """Aggregate (respondent, scored value, answer as given) rows; not empty."""
+    values = [value for _, value, _ in rows]
+    given = Counter(raw for _, _, raw in rows)
     n = len(values)
     mean = sum(values) / n
     counts = Counter(values)
     return Stat(
         n=n,
-        respondents=len({respondent for respondent, _ in rows}),
+        respondents=len({respondent for respondent, _, _ in rows}),
         mean=mean,
         percent_of_max=(mean - scale.min) / (scale.max - scale.min) * 100,
         percent_favorable=sum(1 for v in values if v >= scale.favorable_from) / n * 100,
         distribution={point: counts.get(point, 0) for point in scale.points},
+        answered={point: given.get(point, 0) for point in scale.points},
     )
 
 
@@ -139,7 +144,7 @@ def summarize(
     if invited < 0:
         raise ValueError("invited must not be negative")
     scale = instrument.scale
-    by_item: dict[str, list[tuple[str, int]]] = {item.key: [] for item in instrument.items}
+    by_item: dict[str, list[tuple[str, int, int]]] = {item.key: [] for item in instrument.items}
     seen: set[tuple[str, str]] = set()
     for response in responses:
         if response.item_key not in by_item:
@@ -153,7 +158,9 @@ def summarize(
             raise ValueError(f"a respondent answered '{response.item_key}' twice")
         seen.add((response.respondent, response.item_key))
         item = instrument.item(response.item_key)
-        by_item[item.key].append((response.respondent, scored(scale, item, response.score)))
+        by_item[item.key].append(
+            (response.respondent, scored(scale, item, response.score), response.score)
+        )
 
     respondents = len({respondent for respondent, _ in seen})
     if respondents > invited:
@@ -179,7 +186,7 @@ def summarize(
     visible = {
         key: rows
         for key, rows in by_item.items()
-        if len({respondent for respondent, _ in rows}) >= threshold
+        if len({respondent for respondent, _, _ in rows}) >= threshold
     }
     if not visible:
         return withheld(f"no question has answers from {threshold} respondents yet")

@@ -36,6 +36,21 @@ async def upsert(
     return existing
 
 
+async def post(
+    session: AsyncSession, person_id: int, ref: str, sender: str, payload: dict[str, Any]
+) -> LocalMessage:
+    """Store a message as a new one at the end of the chat, even when the person has a
+    message with this ref already: an answer belongs where they are looking. The older
+    copy keeps its place and content under a suffixed ref (its buttons still work, on
+    itself); the ref's later updates go to the new one."""
+    older = await by_ref(session, person_id, ref)
+    if older is not None:
+        older.ref = f"{ref[: 200 - 12]}~{older.id}"
+        session.add(older)
+        await session.flush()
+    return await upsert(session, person_id, ref, sender, payload)
+
+
 async def by_ref(session: AsyncSession, person_id: int, ref: str) -> LocalMessage | None:
     query = select(LocalMessage).where(LocalMessage.person_id == person_id, LocalMessage.ref == ref)
     return (await session.exec(query)).first()

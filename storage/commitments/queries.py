@@ -107,12 +107,13 @@ async def checkins(
 
 
 async def followed(
-    session: AsyncSession, team_id: int, since: datetime | None = None
+    session: AsyncSession, team_id: int, since: datetime | None = None, all_checkins: bool = False
 ) -> list[tuple[Commitment, str | None, list[CommitmentCheckIn]]]:
     """A team's confirmed commitments (neither pending nor declined, nor closed before
     `since`), by id, each with its leader's name and its check-ins asked since `since`
-    (all when None), oldest occurrence first: two queries. (One joined query would load
-    the commitment again with every check-in, slower over a long history.)"""
+    (all when None, or with `all_checkins`), oldest occurrence first: two queries. (One
+    joined query would load the commitment again with every check-in, slower over a long
+    history.)"""
     query = (
         select(Commitment, Person.name)
         .outerjoin(Person, col(Person.id) == Commitment.person_id)
@@ -127,7 +128,7 @@ async def followed(
             or_(col(Commitment.closed_at).is_(None), col(Commitment.closed_at) >= since)
         )
     rows = (await session.exec(query)).all()
-    found = await checkins(session, [c.id or 0 for c, _ in rows], since)
+    found = await checkins(session, [c.id or 0 for c, _ in rows], None if all_checkins else since)
     return [(c, name, found[c.id or 0]) for c, name in rows]
 
 

@@ -97,7 +97,10 @@ async def test_full_loop_created_in_chat_reminded_at_local_time_checked_in_and_f
             if b["type"] == "fields"
             for f in b["fields"]
         }
-        assert fields["Kept (last 4 / 12)"] == "62% / 70%" and fields["Streak"] == "2"
+        assert (
+            fields["Follow-through"] == ("kept 62% of the last 4 answered check-ins, 70% of all 5")
+            and fields["Streak"] == "2"
+        )
 
         # … and in their home view, beside the coach's view of the team.
         _, body = await org.say("ana", "home")

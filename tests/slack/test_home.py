@@ -71,11 +71,17 @@ async def closed_round_with_answers(org: SlackOrg) -> None:
 
 async def test_slash_help_and_unknown_verbs_answer_with_help(org: SlackOrg) -> None:
     [help_] = await slash(org, "UANA", "help")
-    [unknown] = await slash(org, "UANA", "frobnicate now")
-    for answer in (help_, unknown):
+    # Commands are named as Slack people type them.
+    assert "`/pulse home` your overview" in json.dumps(help_["blocks"], ensure_ascii=False)
+    [not_understood, unknown] = await slash(org, "UANA", "frobnicate now")
+    [offered, _] = await slash(org, "UANA", "reslts leadership")
+    for answer in (help_, not_understood, unknown, offered):
         assert answer["response_type"] == "ephemeral"
-        assert "pulsecoach" in answer["text"]
+    assert "pulsecoach" in unknown["text"]
     assert help_["blocks"] == unknown["blocks"]
+    assert "didn't understand “frobnicate now”" in not_understood["text"]
+    said = json.dumps(offered["blocks"], ensure_ascii=False)
+    assert "Did you mean `/pulse results leadership`?" in said
 
 
 async def test_slash_results_for_the_coach_and_refusal_for_an_executive(org: SlackOrg) -> None:

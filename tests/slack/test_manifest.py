@@ -228,7 +228,7 @@ async def test_the_docs_organisation_gets_its_admin_to_the_first_pulse(
         url = org.standin.response_url("sam")
         await org.post(slash_body("U0456EFGH", "pulse send leadership", url))
         await org.settle()
-        assert "Pulse sent to 3 people in leadership." in json.dumps(org.standin.responses)
+        assert "Pulse sent to 3 people in leadership: 3 now" in json.dumps(org.standin.responses)
         await org.app.sender.drain()
         for user in ("UMAYA", "UOLIVER", "UPRIYA"):
             assert len(org.standin.dm(user)) == 1

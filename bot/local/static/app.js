@@ -92,11 +92,15 @@ function safeImageUrl(url) {
 // ---------------------------------------------------------------- API
 
 class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, data = null) {
     super(message);
     this.status = status;
+    this.data = data;
   }
 }
+
+// A refusal the bot said in the conversation (HTTP 409 with the stored messages).
+const saidInChat = (error) => Array.isArray(error?.data?.messages) && error.data.messages.length > 0;
 
 async function api(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
@@ -118,7 +122,7 @@ async function api(method, path, body) {
   }
   if (!response.ok) {
     const message = data && typeof data.error === "string" ? data.error : `${response.status} ${response.statusText}`;
-    throw new ApiError(message, response.status);
+    throw new ApiError(message, response.status, data);
   }
   return data;
 }
@@ -485,7 +489,11 @@ async function click(button) {
     });
     if (generation === state.generation) apply(data.messages || [], { follow: true });
   } catch (error) {
-    toast(error.message);
+    if (saidInChat(error)) {
+      if (generation === state.generation) apply(error.data.messages, { follow: true });
+    } else {
+      toast(error.message);
+    }
   } finally {
     // If the message was re-rendered these nodes are detached and this is harmless.
     controls.forEach((b) => (b.disabled = false));
@@ -507,14 +515,22 @@ async function send() {
   const { handle, generation } = state;
   if (!text || !handle) return;
   ui.send.disabled = true;
+  let answered = true;
   try {
     await api("POST", `${personPath(handle)}/messages`, { text });
-    ui.composer.value = "";
-    autosize();
-    // The reply only carries the bot's messages; a refresh brings our own line too.
-    if (generation === state.generation) {
-      await refresh();
-      scrollToBottom();
+  } catch (error) {
+    answered = saidInChat(error); // a refusal is an answer too, said in the chat
+    if (!answered) toast(error.message);
+  }
+  try {
+    if (answered) {
+      ui.composer.value = "";
+      autosize();
+      // The reply only carries the bot's messages; a refresh brings our own line too.
+      if (generation === state.generation) {
+        await refresh();
+        scrollToBottom();
+      }
     }
   } catch (error) {
     toast(error.message);
