@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from prompts.yaml_input import BadScalar, BoundedLoader, TooLarge, path_to, problem, read_text
 from prompts.yaml_lines import line_of as _line_of
 
 Stage = Literal["inclusion", "learner", "contributor", "challenger"]
@@ -309,29 +310,32 @@ def _check_duplicate_keys(file: Path, node: yaml.Node, loc: tuple[str | int, ...
 
 def _load(path: Path) -> tuple[Instrument, yaml.Node]:
     try:
-        source = path.read_text(encoding="utf-8")
+        source = read_text(path)
+    except TooLarge as exc:
+        raise InstrumentError(path, None, str(exc)) from None
     except UnicodeDecodeError:
         raise InstrumentError(path, None, "not valid UTF-8 text") from None
     except OSError as exc:
         raise InstrumentError(path, None, f"cannot read file: {exc.strerror}") from None
-    loader = yaml.SafeLoader(source)
+    root: yaml.Node | None = None
+    loader: BoundedLoader | None = None
     try:
+        loader = BoundedLoader(source)
         root = loader.get_single_node()
         if root is None:
             raise InstrumentError(path, 1, "file is empty")
         _check_duplicate_keys(path, root)
         data = loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = f"invalid YAML: {exc.problem or exc.context or 'cannot be parsed'}"
-        if exc.problem and exc.context and exc.context_mark is not None:
-            reason += f" ({exc.context} on line {exc.context_mark.line + 1})"
-        raise InstrumentError(path, line, reason) from None
+    except BadScalar as exc:
+        where = _format_path(path_to(root, exc.node) or ()) if root is not None else ""
+        reason = f"{where}: {exc.reason}" if where else exc.reason
+        raise InstrumentError(path, exc.node.start_mark.line + 1, reason) from None
     except yaml.YAMLError as exc:
-        raise InstrumentError(path, None, f"invalid YAML: {exc}") from None
+        line, reason = problem(exc, source)
+        raise InstrumentError(path, line, reason) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     try:
         return Instrument.model_validate(data), root
     except ValidationError as exc:

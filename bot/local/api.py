@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
 from bot.core.messages import Message, Text, notice
 from bot.core.metrics import ACTION_SECONDS, ACTIONS
+from bot.local import limits
 from handlers.router import Router
 from storage.channels import local_inbox
 from storage.core import directory
@@ -51,7 +52,7 @@ def serialize(row: LocalMessage) -> dict[str, Any]:
 
 
 async def _person(request: web.Request) -> Person:
-    handle = request.match_info["handle"]
+    handle = limits.handle(request.match_info["handle"])
     async with request.app[DB_KEY].session() as session:
         person = await directory.local_person(session, handle)
     if person is None:
@@ -65,32 +66,21 @@ async def _person(request: web.Request) -> Person:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, every string in it storable (see limits.py)."""
     try:
-        body = await request.json()
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limits.too_large(request.client_max_size)
+    try:
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"request body is not valid JSON: {exc}"}),
-            content_type="application/json",
-        ) from None
+        limits.refuse(400, f"request body is not valid JSON: {exc}")
+    except RecursionError:
+        limits.refuse(400, "request body is nested too deeply")
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "request body must be a JSON object"}),
-            content_type="application/json",
-        )
+        limits.refuse(400, "request body must be a JSON object")
+    limits.check_strings(body)
     return body
-
-
-def _field(body: dict[str, Any], name: str, kind: type, required: bool = True) -> Any:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, kind) or (kind is str and required and not value):
-        expected = {str: "a non-empty string", dict: "an object", int: "an integer"}[kind]
-        raise web.HTTPUnprocessableEntity(
-            text=json.dumps({"error": f"field {name!r} must be {expected}"}),
-            content_type="application/json",
-        )
-    return value
 
 
 async def personas(request: web.Request) -> web.Response:
@@ -123,13 +113,9 @@ async def messages(request: web.Request) -> web.Response:
 async def post_action(request: web.Request) -> web.Response:
     person = await _person(request)
     body = await _json_body(request)
-    action_id = _field(body, "action_id", str)
-    value = body.get("value", "")
-    if not isinstance(value, str):
-        return error(422, "field 'value' must be a string")
-    inputs = _field(body, "inputs", dict, required=False) or {}
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
-        return error(422, "field 'inputs' must map input ids to strings")
+    action_id = limits.text(body, "action_id", limits.ID_MAX)
+    value = limits.text(body, "value", limits.VALUE_MAX, required=False)
+    inputs = limits.inputs(body)
     router = request.app[ROUTER_KEY]
     if not router.knows_action(action_id):
         return error(422, f"unknown action_id {action_id!r}")
@@ -153,9 +139,7 @@ async def post_action(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     person = await _person(request)
     body = await _json_body(request)
-    said = _field(body, "text", str).strip()
-    if len(said) > 4000:
-        return error(422, "field 'text' is longer than 4000 characters")
+    said = limits.text(body, "text", limits.TEXT_MAX).strip()
     assert person.id is not None
     async with request.app[DB_KEY].session() as session:
         await local_inbox.upsert(
@@ -173,21 +157,16 @@ async def post_message(request: web.Request) -> web.Response:
 async def _clicked_message(
     db: Database, person: Person, body: dict[str, Any]
 ) -> LocalMessage | None:
-    message_id = body.get("message_id")
-    message_ref = body.get("message_ref")
-    if message_id is None and message_ref is None:
+    message_id = limits.message_id(body)
+    message_ref = limits.text(body, "message_ref", limits.ID_MAX, required=False)
+    if message_id is None and not message_ref:
         return None
     assert person.id is not None
     async with db.session() as session:
         if message_id is not None:
-            if not isinstance(message_id, int) or isinstance(message_id, bool):
-                raise web.HTTPUnprocessableEntity(
-                    text=json.dumps({"error": "field 'message_id' must be an integer"}),
-                    content_type="application/json",
-                )
             row = await session.get(LocalMessage, message_id)
         else:
-            row = await local_inbox.by_ref(session, person.id, str(message_ref))
+            row = await local_inbox.by_ref(session, person.id, message_ref)
     if row is None or row.person_id != person.id:
         raise web.HTTPNotFound(
             text=json.dumps({"error": "no such message in this person's chat"}),

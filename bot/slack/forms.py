@@ -69,7 +69,14 @@ class Form:
 
     @classmethod
     def decode(cls, value: str) -> Form:
-        data = json.loads(value)
+        """The form an opener button carries; ValueError when the value is not one."""
+        try:
+            return cls._decode(json.loads(value))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            raise ValueError("not a form") from None
+
+    @classmethod
+    def _decode(cls, data: Any) -> Form:
         inputs = tuple(
             TextInput(
                 input_id=str(i["id"]),
@@ -174,14 +181,32 @@ def modal(
     }
 
 
-def inputs_of(state: dict[str, Any] | None) -> dict[str, str]:
-    """Typed text from a view's or message's `state.values`, by input id."""
+def inputs_of(state: Any) -> dict[str, str]:
+    """Typed text from a view's or message's `state.values`, by input id; what is not
+    shaped like Slack's state is left out."""
     found: dict[str, str] = {}
-    for actions in (state or {}).get("values", {}).values():
-        for action_id, element in actions.items():
-            if element.get("type") == "plain_text_input":
-                found[action_id] = element.get("value") or ""
+    values = state.get("values") if isinstance(state, dict) else None
+    for actions in values.values() if isinstance(values, dict) else ():
+        for action_id, element in actions.items() if isinstance(actions, dict) else ():
+            if isinstance(element, dict) and element.get("type") == "plain_text_input":
+                value = element.get("value")
+                found[str(action_id)] = value if isinstance(value, str) else ""
     return found
+
+
+def metadata_of(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The `private_metadata` `modal` packed, or None when it is not a JSON object of
+    the fields it writes."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not isinstance(metadata, dict):
+        return None
+    texts = ("a", "v", "k", "r", "ch")
+    if any(metadata.get(key) is not None and not isinstance(metadata[key], str) for key in texts):
+        return None
+    return metadata
 
 
 def error_block(blocks: list[dict[str, Any]], reason: str) -> str:
@@ -189,8 +214,10 @@ def error_block(blocks: list[dict[str, Any]], reason: str) -> str:
     inputs = [b for b in blocks if b.get("type") == "input"]
     lowered = reason.lower()
     for block in inputs:
-        label = str((block.get("label") or {}).get("text") or "").lower()
-        input_id = str((block.get("element") or {}).get("action_id") or "").lower()
+        label, element = block.get("label"), block.get("element")
+        label = str(label.get("text") or "").lower() if isinstance(label, dict) else ""
+        input_id = element.get("action_id") if isinstance(element, dict) else None
+        input_id = str(input_id or "").lower()
         if (label and label in lowered) or (input_id and input_id in lowered):
-            return str(block["block_id"])
-    return str(inputs[0]["block_id"]) if inputs else ""
+            return str(block.get("block_id") or "")
+    return str(inputs[0].get("block_id") or "") if inputs else ""

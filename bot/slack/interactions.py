@@ -5,7 +5,6 @@ person acted (see replies.py)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -16,6 +15,7 @@ from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, Unkno
 from bot.slack import forms
 from bot.slack.actors import Actors
 from bot.slack.background import AfterAck
+from bot.slack.inbound import problem
 from bot.slack.render import neutral_action, ref_of_block
 from bot.slack.replies import Replies, Surface
 from handlers.router import Router
@@ -63,10 +63,10 @@ class Interactions:
         await ack()
         self.ignore(kind_of(body))
 
-    def ignore(self, kind: str) -> None:
+    def ignore(self, kind: str, why: str = "nothing here handles it") -> None:
         if kind not in self._ignored and len(self._ignored) < IGNORED_KINDS:
             self._ignored.add(kind)
-            log.info("slack: ignoring %s: nothing here handles it", kind)
+            log.info("slack: ignoring %s: %s", kind, why)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -75,8 +75,9 @@ class Interactions:
     async def _action(self, body: dict[str, Any], client: AsyncWebClient, at: float) -> None:
         action = body["actions"][0]
         team, user = team_of(body), body["user"]["id"]
-        container = body.get("container") or {}
+        container = body.get("container") or {}  # inbound.py checked their types
         view_type = (body.get("view") or {}).get("type")
+        channel = body.get("channel")  # an object here, a string in events
         kind = (
             "message"
             if container.get("type") == "message"
@@ -90,14 +91,19 @@ class Interactions:
             kind=kind,
             client=client,
             response_url=body.get("response_url"),
-            channel=(body.get("channel") or {}).get("id"),
+            channel=channel.get("id") if isinstance(channel, dict) else None,
             trigger_id=body.get("trigger_id"),
             replace=kind == "message",
             at=at,
         )
         neutral = neutral_action(str(action.get("action_id", "")))
         if neutral == forms.OPEN:
-            await self.replies.open_opener(forms.Form.decode(action.get("value", "")), surface)
+            try:
+                form = forms.Form.decode(str(action.get("value") or ""))
+            except ValueError:
+                self.ignore("block_actions pc.form", "malformed: its value is not a form")
+                return
+            await self.replies.open_opener(form, surface)
             return
         if not self._known(neutral):
             return
@@ -118,7 +124,11 @@ class Interactions:
     async def on_submit(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        metadata = json.loads(view.get("private_metadata") or "{}")
+        metadata = forms.metadata_of(view)
+        if metadata is None:
+            await ack()
+            self.ignore("view_submission pc.form", "malformed: private_metadata")
+            return
         team, user = team_of(body), body["user"]["id"]
         neutral = str(metadata.get("a", ""))
         if not self._known(neutral):
@@ -206,28 +216,30 @@ class Interactions:
 
 
 def unreadable(body: dict[str, Any]) -> str | None:
-    """Why bolt's matchers could not read this payload (they would raise: a 500 and
-    Slack's retries), or None. Only Slack can send it: the request is signed."""
-    kind = body.get("type")
-    if kind == "block_actions":
-        actions = body.get("actions")
-        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)):
-            return "block_actions without actions"
-    if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
-        return f"{kind} without a view"
-    return None
+    """Why bolt's matchers or our listeners could not read this payload (they would
+    raise: a 500 and Slack's retries), or None. Only Slack can send it: it is signed.
+    The HTTP route checks before bolt parses; Socket Mode payloads are checked here."""
+    return problem(body)
 
 
 def kind_of(body: dict[str, Any]) -> str:
     """A payload's kind, for logging: its type and callback id or event type."""
-    kind = str(body.get("type") or "unknown")
+    kind = f"{body.get('type') or 'unknown'!s:.40}"
+    event, view = body.get("event"), body.get("view")
     if kind == "event_callback":
-        return f"event {(body.get('event') or {}).get('type')!s:.40}"
-    callback = body.get("callback_id") or (body.get("view") or {}).get("callback_id")
+        return f"event {event.get('type') if isinstance(event, dict) else None!s:.40}"
+    callback = body.get("callback_id") or (
+        view.get("callback_id") if isinstance(view, dict) else None
+    )
     return f"{kind} {callback!s:.40}" if callback else kind
 
 
 def team_of(body: dict[str, Any]) -> str:
     """The workspace of a payload, wherever this kind of payload keeps it."""
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    return str(team or (body.get("user") or {}).get("team_id") or "")
+    team, user = body.get("team"), body.get("user")
+    if isinstance(team, dict):
+        team = team.get("id")
+    found = body.get("team_id") or team
+    if not found and isinstance(user, dict):
+        found = user.get("team_id")
+    return str(found or "")

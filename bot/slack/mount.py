@@ -11,10 +11,13 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from bot.channel import Wiring
+from bot.slack import inbound
 from bot.slack.app import INSTALL_REASONS, SlackChannel
+from bot.slack.interactions import kind_of
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.responses import slack_error_code
 from bot.slack.sender import SlackMessenger
@@ -99,9 +102,25 @@ class SlackMount:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Events, interactivity and the slash command: one URL, signed by Slack."""
-    bolt = request.app[SLACK_KEY].bolt
-    return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+    """Events, interactivity and the slash command: one URL, signed by Slack. The
+    signature is checked on the raw bytes before anything is parsed (see inbound.py)."""
+    channel = request.app[SLACK_KEY]
+    raw = await request.read()
+    why = inbound.verify(channel.link.config.signing_secret or "", raw, request.headers)
+    if why is not None:
+        inbound.REFUSALS.refused(why, request.remote)
+        return web.Response(status=401, text="invalid request signature")
+    try:
+        text, body = inbound.parse(raw, request.headers.get("Content-Type"))
+    except inbound.Malformed as malformed:
+        return web.Response(status=400, text=str(malformed))
+    wrong = inbound.problem(body)
+    if wrong is not None:  # signed, so Slack's: acknowledged, else it comes again
+        channel.interactions.ignore(kind_of(body), f"malformed: {wrong}")
+        return web.Response(status=200)
+    headers: dict[str, str | Sequence[str]] = dict(request.headers)
+    req = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
+    return await to_aiohttp_response(await channel.bolt.async_dispatch(req))
 
 
 async def slack_install(request: web.Request) -> web.Response:

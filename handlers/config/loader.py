@@ -28,19 +28,28 @@ from pydantic_core import ErrorDetails
 
 from handlers.config.fields import ConfigError, FieldError, Loc, format_loc
 from handlers.config.schema import Config
+from prompts.yaml_input import (
+    BadScalar,
+    BoundedLoader,
+    TooLarge,
+    check_size,
+    path_to,
+    problem,
+    read_text,
+)
 from prompts.yaml_lines import line_of
 
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without base-60 numbers and without yes/no/on/off booleans."""
+class _Loader(BoundedLoader):
+    """Bounded SafeLoader without base-60 numbers and without yes/no/on/off booleans."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
@@ -86,7 +95,9 @@ class LoadedConfig:
 def load_file(path: Path) -> LoadedConfig:
     """Read and validate a config file; errors name the path as given."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    except TooLarge as exc:
+        raise ConfigError(str(path), None, None, str(exc)) from None
     except UnicodeDecodeError:
         raise ConfigError(str(path), None, None, "not valid UTF-8 text") from None
     except OSError as exc:
@@ -122,24 +133,29 @@ def _error(filename: str, root: yaml.Node, loc: Loc, reason: str) -> ConfigError
 
 
 def _parse(text: str, filename: str) -> tuple[yaml.Node, object]:
-    loader = _Loader(text)
     try:
+        check_size(text)
+    except TooLarge as exc:
+        raise ConfigError(filename, None, None, str(exc)) from None
+    root: yaml.Node | None = None
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)
         root = loader.get_single_node()
         if root is None:
             raise ConfigError(filename, 1, None, "the file is empty")
         _check_duplicate_keys(filename, root)
         return root, loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = f"invalid YAML: {exc.problem or exc.context or 'cannot be parsed'}"
-        if exc.problem and exc.context and exc.context_mark is not None:
-            reason += f" ({exc.context} on line {exc.context_mark.line + 1})"
-        raise ConfigError(filename, line, None, reason) from None
+    except BadScalar as exc:
+        loc = path_to(root, exc.node) if root is not None else None
+        line = exc.node.start_mark.line + 1
+        raise ConfigError(filename, line, format_loc(loc or ()) or None, exc.reason) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(filename, None, None, f"invalid YAML: {exc}") from None
+        line, reason = problem(exc, text)
+        raise ConfigError(filename, line, None, reason) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _check_duplicate_keys(filename: str, node: yaml.Node, loc: Loc = ()) -> None:
