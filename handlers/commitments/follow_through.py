@@ -37,13 +37,7 @@ CONTRACT_SCALE = Scale.model_validate(
         "min": 1,
         "max": 5,
         "favorable_from": 4,
-        "anchors": {
-            1: {"en": "Not at all"},
-            2: {"en": "Rarely"},
-            3: {"en": "Sometimes"},
-            4: {"en": "Mostly"},
-            5: {"en": "Fully"},
-        },
+        "anchors": {point: {"en": text(f"contract.scale.{point}")} for point in range(1, 6)},
     }
 )
 
@@ -227,7 +221,11 @@ def norms_instrument(norms: Sequence[dict[str, str]]) -> Instrument:
     """The norms as an instrument, so checks are scored exactly like pulses."""
     items = tuple(Item(key=n["key"], text={"en": n["text"]}, dimension="norm") for n in norms)
     return Instrument(
-        key="contract", version=1, name={"en": "Team contract"}, scale=CONTRACT_SCALE, items=items
+        key="contract",
+        version=1,
+        name={"en": text("contract.instrument")},
+        scale=CONTRACT_SCALE,
+        items=items,
     )
 
 
@@ -305,7 +303,9 @@ def _results(closed_checks: list[_Closed]) -> list[ContractCheckResult]:
             stat = (summary.items or {}).get(norm["key"])
             answered = len({r for r, k, _ in rows if k == norm["key"]})
             reason = summary.withheld or (
-                None if stat else f"{answered} answers; shows from {summary.threshold}"
+                None
+                if stat
+                else text("contract.withheld.norm", answered=answered, threshold=summary.threshold)
             )
             results.append(
                 ContractCheckResult(
@@ -337,7 +337,7 @@ def _comments(closed_checks: list[_Closed]) -> list[ContractCheckComments]:
                 comments=tuple(closed.comments) if shown else None,
                 withheld=None
                 if shown
-                else f"{respondents} respondents; comments show from {minimum}",
+                else text("contract.withheld.comments", respondents=respondents, minimum=minimum),
             )
         )
     return out

@@ -51,9 +51,7 @@ def checkin_ref(checkin_id: int) -> str:
 
 
 def cadence_text(c: Commitment) -> str:
-    every = {"weekly": "every", "biweekly": "every other", "monthly": "first"}[c.frequency]
-    tail = " of the month" if c.frequency == "monthly" else ""
-    return f"{every} {DAYS[c.weekday]}{tail} at {c.at}"
+    return text(f"commitment.cadence.{c.frequency}", day=DAYS[c.weekday], at=c.at)
 
 
 def link_text(c: Commitment) -> str | None:

@@ -252,7 +252,7 @@ async def on_results(services: Services, event: ActionEvent) -> Reply:
         roles = await directory.roles_of(session, event.actor.person_id)
         programs = await pulse.programs_for_team(session, team.id or 0) if team else []
     if team is None or not programs:
-        raise Refused(f"There is no pulse program for team {event.value!r}.")
+        raise Refused(text("home.view.refused.no_program", team=event.value))
     ensure_can_see({role for t, role in roles if t.id == team.id}, programs[0].team_sees_results)
     return Reply(messages=(results_message(await team_results(services, team.key)),))
 
