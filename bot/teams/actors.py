@@ -42,22 +42,33 @@ class Who:
     @classmethod
     def of(cls, activity: Activity) -> Who | None:
         sender = activity.from_property
-        conversation = activity.conversation
-        channel_data: Any = activity.channel_data or {}
-        tenant = (conversation.tenant_id if conversation else None) or (
-            (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
-        )
+        tenant = tenant_of(activity)
         if sender is None or not sender.id or not tenant:
             return None
         return cls(str(tenant), str(sender.aad_object_id or ""), str(sender.id))
 
 
+def tenant_of(activity: Activity) -> str:
+    """The tenant: Teams sends `conversation.tenantId`, which botbuilder-python's schema
+    spells `tenantID` (and so leaves unread), and `channelData.tenant.id`."""
+    conversation = activity.conversation
+    extra: Any = getattr(conversation, "additional_properties", None) or {}
+    channel_data: Any = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    found = (
+        (conversation.tenant_id if conversation else None)
+        or extra.get("tenantId")
+        or (channel_data.get("tenant") or {}).get("id")
+    )
+    return str(found or "")
+
+
 def reference_of(activity: Activity) -> dict[str, Any]:
     """The conversation reference to store: without the activity id, which changes with
-    every message and would make every click a write."""
+    every message and would make every click a write; with the tenant, as Teams spells it."""
     reference: ConversationReference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
     stored: dict[str, Any] = reference.serialize()
+    stored.setdefault("conversation", {})["tenantId"] = tenant_of(activity)
     return stored
 
 

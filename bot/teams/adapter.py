@@ -21,7 +21,9 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
 )
+from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import AuthenticationConfiguration, ServiceClientCredentialsFactory
+from botframework.connector.auth import AuthenticationConstants as Constants
 from msrest.authentication import Authentication
 
 from bot.settings import Settings
@@ -69,7 +71,17 @@ class _Configuration:
         self.APP_TENANTID = auth.tenant_id
         self.APP_TYPE = auth.app_type
         if auth.openid_metadata_url:
+            # botbuilder then takes every endpoint from here: the public cloud's, but
+            # for the OpenID metadata (where the channel's signing keys are listed).
             self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = auth.openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = Constants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = Constants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = Constants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+                Constants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+            )
+            self.OAUTH_URL = Constants.OAUTH_URL
+            self.CALLER_ID = CallerIdConstants.public_azure_channel
 
 
 class _KeptCredentials(ServiceClientCredentialsFactory):

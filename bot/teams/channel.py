@@ -116,7 +116,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             activity, header
         )
     except Exception as error:  # botbuilder raises bare Exceptions for bad tokens
-        log.info("teams: refused an activity: %s", type(error).__name__)
+        log.info("teams: refused an activity: %s: %s", type(error).__name__, str(error)[:200])
         return _error(401, "unauthorized: a valid Bot Framework token is required")
     try:
         answer = await channel.adapter.process_activity(

@@ -90,7 +90,7 @@ class TeamsMessenger:
             raise PermanentDeliveryError(NOT_INSTALLED)
         reference = ConversationReference().deserialize(raw)
         conversation = reference.conversation.id if reference.conversation else ""
-        tenant = (reference.conversation.tenant_id if reference.conversation else None) or ""
+        tenant = str((raw.get("conversation") or {}).get("tenantId") or "")
         async with self.db.session() as session:
             known = await teams_store.card_of(session, person_id, message.ref)
         activity = card_activity(message)
@@ -122,6 +122,7 @@ class TeamsMessenger:
 
         async def turn(context: TurnContext) -> None:
             no_retries(context)
+            context.activity.id = None  # a new message at the end, not a reply to one
             if existing:
                 activity.id = existing
                 activity.conversation = reference.conversation

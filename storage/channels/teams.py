@@ -82,7 +82,7 @@ async def unmatched_by_email(
     if not wanted:
         return None
     query = select(Person).where(
-        Person.workspace_id == workspace_id, col(func.lower(Person.email)).in_(wanted)
+        Person.workspace_id == workspace_id, func.lower(Person.email).in_(wanted)
     )
     for person in (await session.exec(query)).all():
         address = await address_of(session, person.id or 0)

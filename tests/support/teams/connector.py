@@ -11,9 +11,11 @@ conversations the bot is no longer in.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,8 @@ class ConnectorStandIn:
         self._ids = itertools.count(1)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread()
         self.url = ""
 
     # ------------------------------------------------------------------ reading
@@ -165,6 +169,21 @@ class ConnectorStandIn:
     # ------------------------------------------------------------------ server
 
     async def start(self) -> ConnectorStandIn:
+        """Serve from a thread of its own: botbuilder fetches the OpenID metadata with
+        blocking `requests` calls, which a server on the caller's loop could not answer."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        await asyncio.get_running_loop().run_in_executor(None, ready.wait, 10)
+        return self
+
+    def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._start())
+        ready.set()
+        self._loop.run_forever()
+
+    async def _start(self) -> None:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post)
@@ -178,12 +197,17 @@ class ConnectorStandIn:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
-        return self
 
     @property
     def openid_url(self) -> str:
         return f"{self.url}/openid"
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._loop is None or self._runner is None:
+            return
+        runner, loop = self._runner, self._loop
+        done = asyncio.run_coroutine_threadsafe(runner.cleanup(), loop)
+        await asyncio.wrap_future(done)
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 10)
+        loop.close()
