@@ -142,9 +142,9 @@ async def test_a_comment_goes_through_a_dialog_and_no_message_holds_it(org: Team
     assert comment.text == secret
     [sent] = [s for s in org.standin.to(conversation("ana")) if s.card]
     assert sent.id == card_id and sent.updates  # the chat card updated
-    everything = json.dumps([s.activity for s in org.standin.sent] + [
-        u for s in org.standin.sent for u in s.updates
-    ])
+    everything = json.dumps(
+        [s.activity for s in org.standin.sent] + [u for s in org.standin.sent for u in s.updates]
+    )
     assert secret not in everything  # in no version of any message
 
 
