@@ -21,7 +21,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.core.images import ImageResolver
@@ -46,7 +46,7 @@ def card_activity(message: Message) -> Activity:
     return Activity(
         type=ActivityTypes.message,
         summary=message.text[:200] if message.text else None,
-        attachments=[cards.attachment(cards.render(message))],
+        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=cards.render(message))],
     )
 
 
