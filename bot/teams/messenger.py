@@ -7,7 +7,8 @@ and failures sorted into "try again" and "this address is gone":
   on a post (the conversation is gone): permanent; the sender marks the address
   inactive with the reason, which the admin view shows.
 - 429: the pace; Retry-After (or a jittered wait) holds the conversation and tenant.
-- 412, 5xx, timeouts: try again later, after a jittered wait.
+- 412, 5xx, timeouts: try again later (the outbox's backoff for this message, while
+  the tenant's other messages go on).
 
 Teams gives a bot no way to read its chat, so a post whose outcome is unknown (a 502
 after the Connector took it) cannot be looked for: it is sent again. The stand-in
@@ -22,7 +23,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.core.images import ImageResolver
 from bot.core.messages import Message
@@ -103,7 +104,9 @@ class TeamsMessenger:
         except HttpOperationError as error:
             raise self._classify(error, key, tenant, conversation, known is not None) from None
         except (ClientRequestError, TimeoutError, OSError) as error:
-            raise self._again(key, f"teams: {type(error).__name__}") from None
+            raise TemporaryDeliveryError(f"teams: {type(error).__name__}") from None
+        except DeserializationError:  # a gateway's error page: the Connector never answered
+            raise TemporaryDeliveryError("teams: an answer that is no Connector JSON") from None
         except _CardGone:
             async with self.db.session() as session:
                 await teams_store.forget_card(session, person_id, message.ref)
@@ -140,16 +143,6 @@ class TeamsMessenger:
         await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
         return sent["id"]
 
-    def _again(
-        self, key: tuple[int, str], reason: str, wait: float | None = None
-    ) -> TemporaryDeliveryError:
-        attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
-        if len(self.attempts) > 10_000:  # forget the oldest: only the waits depend on it
-            self.attempts.pop(next(iter(self.attempts)))
-        return TemporaryDeliveryError(
-            reason, retry_after=wait if wait is not None else jittered(attempt), rate_limited=False
-        )
-
     def _classify(
         self,
         error: HttpOperationError,
@@ -161,17 +154,20 @@ class TeamsMessenger:
         status = status_of(error)
         reason = f"teams: {status or 'no status'}"
         if status == 429:
-            wait = retry_after(error) or jittered(self.attempts.get(key, 0) + 1)
+            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+            if len(self.attempts) > 10_000:  # only the jitter's width depends on it
+                self.attempts.pop(next(iter(self.attempts)))
+            wait = retry_after(error) or jittered(attempt)
             self.pacer.hold(tenant, conversation, wait)
             return TemporaryDeliveryError(reason, retry_after=wait, rate_limited=True)
         if status in GONE:
             return PermanentDeliveryError(FORBIDDEN)
         if status == 404 and not updating:
             return PermanentDeliveryError(f"{reason}: the conversation is gone")
-        if status in RETRY or status >= 500:
-            return self._again(key, reason)
-        log.error("teams refused a card (%s): %s", status, str(error)[:300])
-        return self._again(key, reason)
+        if status not in RETRY and status < 500:
+            log.error("teams refused a card (%s): %s", status, str(error)[:300])
+        # The outbox's backoff (5 s, 10 s, ...) for this message; the lane goes on.
+        return TemporaryDeliveryError(reason)
 
 
 class _CardGone(Exception):

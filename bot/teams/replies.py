@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.core.events import Reply
 from bot.core.messages import Message
@@ -29,7 +29,7 @@ from storage.channels import teams as teams_store
 from storage.core.db import Database
 
 log = logging.getLogger(__name__)
-SOFT_ERRORS = (HttpOperationError, ClientRequestError, OSError, TimeoutError)
+SOFT_ERRORS = (HttpOperationError, ClientRequestError, DeserializationError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)
