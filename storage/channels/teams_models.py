@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.core.models import _created
+from storage.core.models import created_column
 
 
 class TeamsMessage(SQLModel, table=True):
@@ -26,4 +26,4 @@ class TeamsMessage(SQLModel, table=True):
     ref: str = Field(max_length=200)
     conversation_id: str = Field(max_length=400)
     activity_id: str = Field(max_length=200)
-    updated_at: datetime = _created()
+    updated_at: datetime = created_column()

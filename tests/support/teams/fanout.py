@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlmodel import func, select
 
 from bot.app import Pulsecoach
-from bot.channel import Wiring
 from bot.settings import Settings
 from bot.teams.channel import TeamsChannel
 from handlers.pulse.rounds import open_round
@@ -28,10 +27,6 @@ from storage.pulse.models import PulseProgram
 from tests.support.teams.connector import BOT_ID, TENANT, ConnectorStandIn
 
 
-async def _no_image(key: str) -> None:
-    return None
-
-
 def build(database_url: str, per_second: float) -> tuple[Pulsecoach, TeamsChannel]:
     settings = Settings(
         PULSECOACH_DATABASE_URL=database_url,
@@ -39,9 +34,8 @@ def build(database_url: str, per_second: float) -> tuple[Pulsecoach, TeamsChanne
         PULSECOACH_TEAMS_SENDS_PER_SECOND=per_second,
     )
     app = Pulsecoach.build(settings)
-    wiring = Wiring(settings, app.db, app.clock, app.services, app.router, app.lock, _no_image)
-    channel = TeamsChannel(wiring)
-    app.messengers["teams"] = channel.messenger
+    channel = next(c for c in app.channels if c.name == "teams")
+    assert isinstance(channel, TeamsChannel)
     return app, channel
 
 

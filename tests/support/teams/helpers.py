@@ -16,7 +16,7 @@ from botframework.connector.auth import AppCredentials, ServiceClientCredentials
 
 from bot.app import Pulsecoach, build_web_app
 from bot.channel import Wiring
-from bot.core.images import ImageFile
+from bot.charts import chart_images
 from bot.settings import Settings
 from bot.teams.adapter import TeamsAuth
 from bot.teams.channel import TEAMS_KEY, TeamsChannel
@@ -192,27 +192,24 @@ def teams_settings(tmp_path: Path, **extra: Any) -> Settings:
     return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
-async def _no_image(key: str) -> ImageFile | None:
-    return None
-
-
-def mount_teams(app: Pulsecoach, web_app: Any, auth: TeamsAuth | None = None) -> TeamsChannel:
-    """The Teams channel on this app (once bot/app.py walks the channel entries, the
-    one it mounted, unless the test needs its own authentication)."""
-    if TEAMS_KEY in web_app and auth is None:
-        channel: TeamsChannel = web_app[TEAMS_KEY]
-        return channel
+def teams_channel(app: Pulsecoach, auth: TeamsAuth | None = None) -> TeamsChannel:
+    """The app's Teams channel; with `auth`, one built anew with it in its place (before
+    the web app is built: it mounts the app's channels)."""
+    found = next(c for c in app.channels if c.name == "teams")
+    if auth is None:
+        assert isinstance(found, TeamsChannel)
+        return found
     wiring = Wiring(
-        settings=app.settings,
-        db=app.db,
-        clock=app.clock,
-        services=app.services,
-        router=app.router,
-        lock=app.lock,
-        images=_no_image,
+        app.settings,
+        app.db,
+        app.clock,
+        app.services,
+        app.router,
+        app.lock,
+        chart_images(app.services),
     )
     channel = TeamsChannel(wiring, auth)
-    channel.mount(web_app)
+    app.channels[app.channels.index(found)] = channel
     app.messengers["teams"] = channel.messenger
     return channel
 
@@ -236,14 +233,15 @@ async def teams_org(
         extra |= {"PULSECOACH_TEAMS": None, "MICROSOFT_APP_ID": APP_ID}
         extra |= {"MICROSOFT_APP_PASSWORD": "not-used-the-stand-in-needs-no-secret"}
     app = Pulsecoach.build(teams_settings(tmp_path, **extra), clock=clock)
-    web_app = build_web_app(app, run_scheduler=False)
     if validate:  # Microsoft's endpoints replaced by the stand-in's
         auth = replace(
             TeamsAuth.from_settings(app.settings),
             openid_metadata_url=standin.openid_url,
             credentials=StaticCredentials(APP_ID),
         )
-    channel = mount_teams(app, web_app, auth)
+    channel = teams_channel(app, auth)
+    web_app = build_web_app(app, run_scheduler=False)
+    assert web_app[TEAMS_KEY] is channel
     client = TestClient(TestServer(web_app))
     await client.start_server()
     try:
