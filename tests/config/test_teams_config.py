@@ -4,6 +4,8 @@ the channel stores beside them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import select
 
@@ -68,3 +70,13 @@ async def test_a_teams_address_names_the_user(db: Database, chat: str, says: str
 async def test_a_teams_workspace_needs_its_tenant(db: Database) -> None:
     with pytest.raises(ConfigError, match="Teams tenant id"):
         await apply(db, FILE.replace(", external_id: tenant-0001", ""))
+
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "teams.md").read_text(encoding="utf-8")
+
+
+async def test_the_minimal_file_in_the_teams_docs_applies(db: Database) -> None:
+    doc = DOC
+    block = doc.split("## A minimal organisation file", 1)[1].split("```yaml\n", 1)[1]
+    changes = await apply(db, block.split("```", 1)[0])
+    assert "create workspace contoso" in changes
