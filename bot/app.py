@@ -14,6 +14,7 @@ from aiohttp import web
 from bot import collector
 from bot import local as local_channel
 from bot import slack as slack_channel
+from bot import teams as teams_channel
 from bot.channel import Channel, ChannelEntry, Wiring
 from bot.charts import chart_images, mount_charts
 from bot.core import metrics
@@ -36,7 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Every chat channel pulsecoach knows; each turns itself on from the settings.
-CHANNELS: tuple[ChannelEntry, ...] = (local_channel.ENTRY, slack_channel.ENTRY)
+CHANNELS: tuple[ChannelEntry, ...] = (
+    local_channel.ENTRY,
+    slack_channel.ENTRY,
+    teams_channel.ENTRY,
+)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATA_DIR = Path("data")
 # chat.postMessage per Slack workspace and minute; Slack publishes no exact figure.
 SLACK_POSTS_PER_MINUTE = 600.0
+TEAMS_SENDS_PER_SECOND = 30.0
 
 
 class Settings(BaseSettings):
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] | None = Field(
         None, validation_alias="MICROSOFT_APP_TYPE"
+    )
+    # "dev": Teams without an app id and without any token validation (the Bot
+    # Framework Emulator, a stand-in); said loudly at start and in /healthz.
+    teams_mode: Literal["", "dev"] = Field("", validation_alias="PULSECOACH_TEAMS")
+    # Sends per second and tenant: Teams publishes 30-50 per app and tenant.
+    teams_sends_per_second: float = Field(
+        TEAMS_SENDS_PER_SECOND, gt=0, le=50, validation_alias="PULSECOACH_TEAMS_SENDS_PER_SECOND"
     )
 
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
@@ -120,9 +128,29 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         return bool(self.slack_signing_secret or self.slack_app_token)
 
+    @model_validator(mode="after")
+    def _teams_can_sign_in(self) -> Self:
+        """An app id without its password would validate incoming tokens and then fail
+        every send; UserAssignedMSI needs none (a managed identity)."""
+        if (
+            self.microsoft_app_id
+            and not _given(self.microsoft_app_password)
+            and self.microsoft_app_type != "UserAssignedMSI"
+        ):
+            raise ValueError(
+                "MICROSOFT_APP_ID is set, so Teams also needs MICROSOFT_APP_PASSWORD "
+                "(or MICROSOFT_APP_TYPE=UserAssignedMSI)"
+            )
+        return self
+
+    @property
+    def teams_dev(self) -> bool:
+        """Teams without token validation: PULSECOACH_TEAMS=dev and no app id."""
+        return self.teams_mode == "dev" and not self.microsoft_app_id
+
     @property
     def teams_enabled(self) -> bool:
-        return bool(self.microsoft_app_id and self.microsoft_app_password)
+        return bool(self.microsoft_app_id) or self.teams_dev
 
     @property
     def llm_enabled(self) -> bool:
@@ -138,7 +166,9 @@ class Settings(BaseSettings):
         channels = ["local (loopback only)"] if self.local_enabled else []
         if self.slack_enabled:
             channels.append("slack (socket mode)" if self.slack_app_token else "slack (http)")
-        if self.teams_enabled:
+        if self.teams_dev:
+            channels.append("teams (DEV MODE: no token validation)")
+        elif self.teams_enabled:
             channels.append("teams")
         return channels
 

@@ -1,6 +1,6 @@
 """Imports every table module so SQLModel.metadata knows the whole schema."""
 
-from storage.channels import slack_models  # noqa: F401
+from storage.channels import slack_models, teams_models  # noqa: F401
 from storage.commitments import models as commitment_models  # noqa: F401
 from storage.contracts import models as contract_models  # noqa: F401
 from storage.core import models, schedule_models  # noqa: F401

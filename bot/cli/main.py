@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_digest_commands(sub)
     add_schedule_commands(sub)
+    from bot.cli.teams import add_teams_commands
+
+    add_teams_commands(sub)
     return parser
 
 

@@ -112,6 +112,25 @@ def _as_date(text: str) -> date | str:
 
 # --------------------------------------------------------------------------- people
 
+# What the file owns of a chat address. The rest (a Teams conversation reference,
+# caught when the person installs the app) belongs to the channel: kept across
+# applies, never exported.
+FILE_KEYS: dict[str, tuple[str, ...]] = {Channel.TEAMS: ("aad_object_id",)}
+
+
+def _owned(channel: str, address: dict[str, Any]) -> dict[str, Any]:
+    keys = FILE_KEYS.get(channel)
+    return dict(address) if keys is None else {k: address[k] for k in keys if k in address}
+
+
+def _merged(channel: str, stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The address to store: the file's part over the channel's, which stays while it
+    is the same user's (a new Azure AD id starts afresh)."""
+    if channel not in FILE_KEYS or _owned(channel, stored).keys() - given.keys():
+        return dict(given)
+    same = all(stored.get(k) == v for k, v in given.items())
+    return dict(stored) | given if same else dict(given)
+
 
 def _person_columns(spec: PersonSpec, creating: bool) -> dict[str, dict[str, Any]]:
     """{file field: {column: value}} for the fields given (all of them when creating)."""
@@ -173,10 +192,11 @@ async def apply_people(session: AsyncSession, cfg: Config, ids: Ids, changes: Ch
             stored = await config_state.addresses_of(session, id_of(row))
             for channel, address in addresses.items():
                 existing = stored.get(channel)
-                if existing is not None and existing.address == address:
+                if existing is not None and _owned(channel, existing.address) == address:
                     continue
                 verb = "add" if existing is None else "update"
-                await config_state.set_address(session, id_of(row), channel, address, existing)
+                keep = _merged(channel, dict(existing.address) if existing else {}, address)
+                await config_state.set_address(session, id_of(row), channel, keep, existing)
                 changes.record(
                     f"{verb} {channel} address for {who}",
                     f"{verb}_address",
@@ -204,9 +224,9 @@ async def export_people(session: AsyncSession) -> list[dict[str, Any]]:
             quiet=row.quiet_hours or "off",
         )
         chat = {
-            channel: dict(address.address)
+            channel: owned
             for channel, address in sorted(addresses.get(id_of(row), {}).items())
-            if channel != Channel.LOCAL
+            if channel != Channel.LOCAL and (owned := _owned(channel, dict(address.address)))
         }
         if chat:
             entry["chat"] = chat

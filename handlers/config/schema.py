@@ -158,9 +158,20 @@ class ChatSpec(_Spec):
 
     @field_validator("teams")
     @classmethod
-    def _teams_not_empty(cls, value: Address | None) -> Address | None:
-        if value is not None and not value:
-            raise ValueError("a Teams address must not be empty")
+    def _teams_user(cls, value: Address | None) -> Address | None:
+        """A Teams person is named by their Azure AD object id; without one, they are
+        matched by email when they first write to the bot or install it."""
+        if value is None:
+            return value
+        if not isinstance(value.get("aad_object_id"), str) or not value["aad_object_id"]:
+            raise FieldError(
+                ("aad_object_id",),
+                "a Teams address needs aad_object_id (the user's Azure AD object id); "
+                "leave chat.teams out to match the person by email",
+            )
+        unknown = sorted(set(value) - {"aad_object_id"})
+        if unknown:
+            raise FieldError((unknown[0],), "a Teams address takes aad_object_id only")
         return value
 
     def addresses(self) -> dict[str, dict[str, Any]]:

@@ -38,7 +38,8 @@ async def test_demo_organisation_applies(any_db: Database) -> None:
     assert "create person maya (demo)" in report.changes
     assert "add coach elena to leadership (demo)" in report.changes
     async with any_db.session() as session:
-        (workspace,) = (await session.exec(select(Workspace))).all()
+        workspace, teams_tenant = (await session.exec(select(Workspace))).all()
+        assert (teams_tenant.key, teams_tenant.channel) == ("northwind-teams", "teams")
         assert (workspace.key, workspace.channel, workspace.external_id) == (
             "demo",
             "local",
@@ -46,7 +47,9 @@ async def test_demo_organisation_applies(any_db: Database) -> None:
         )
         assert workspace.timezone == "Europe/Berlin"
         assert "2026-12-25" in workspace.holidays
-        people = (await session.exec(select(Person))).all()
+        people = (
+            await session.exec(select(Person).where(Person.workspace_id == workspace.id))
+        ).all()
         assert len(people) == 8
         zones = {p.handle: p.timezone for p in people}
         assert {zones[h] for h in ("maya", "oliver", "priya", "daniel", "weiling", "chloe")} == {
@@ -94,7 +97,8 @@ async def test_dry_run_reports_the_same_changes_and_writes_nothing(any_db: Datab
     assert await snapshot(any_db) == empty
     real = await apply_file(any_db, ORGANISATION)
     assert dry.changes == real.changes
-    assert len(real.changes) == 20  # workspace, 8 people, 9 memberships, program, sessions
+    # 2 workspaces, 8 + 3 people, 9 + 3 memberships, a team, program, sessions
+    assert len(real.changes) == 28
 
 
 async def test_dry_run_of_an_update_writes_nothing(db: Database) -> None:
