@@ -26,9 +26,7 @@ from sqlalchemy import event
 
 from bot.app import Pulsecoach
 from bot.settings import Settings
-from handlers.digests.build import build_team_part
-from handlers.digests.fallback import fallback_summary
-from handlers.digests.send import DigestOptions, finish, send_digest, summary_request
+from handlers.digests.send import DigestOptions, compose, send_digest
 from handlers.digests.view import digest_message
 from storage.commitments.models import Commitment, CommitmentCheckIn
 from storage.contracts.models import (
@@ -194,11 +192,11 @@ async def add_contract(
 
 
 async def build_without_llm(app: Pulsecoach, coach: int) -> None:
-    part = await build_team_part(app.services, "leadership", NOW, "on_demand", None, [coach])
-    follow = part.follow[coach]
-    summary = fallback_summary(summary_request(part, sum(f.missed for f in follow)))
-    content = finish(part, follow, summary, {"source": "fallback", "reason": "benchmark"})
-    digest_message(content, 1, "/charts/digests/1-x.png")
+    options = DigestOptions()
+    contents = await compose(
+        app.services, "leadership", reason="on_demand", options=options, coaches=[coach]
+    )
+    digest_message(contents[coach], 1, "/charts/digests/1-x.png")
 
 
 async def measure(runs: int, work: Callable[[], Awaitable[Any]]) -> tuple[float, float]:

@@ -73,7 +73,7 @@ class Pulsecoach:
             clock=clock,
             instruments=load_instruments(dirs),
             public_url=settings.public_url,
-            summarizer=_summarizer(settings),
+            summarizer=_summarizer(settings, db, clock),
         )
         kinds: dict[str, KindHandler] = {}
         batches: dict[str, BatchHandler] = {}
@@ -137,12 +137,13 @@ class Pulsecoach:
         await self.db.dispose()
 
 
-def _summarizer(settings: Settings) -> Summarizer | None:
+def _summarizer(settings: Settings, db: Database, clock: Clock) -> Summarizer | None:
     if not settings.llm_enabled:
         return None  # openai is not even imported: the fallback summary only
     from bot.llm.summarizer import summarizer_from_settings
 
-    return summarizer_from_settings(settings)
+    # The breaker's state is in the database: every process and CLI run shares it.
+    return summarizer_from_settings(settings, db, clock)
 
 
 PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)

@@ -19,10 +19,19 @@ def add_digest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     send = verbs.add_parser("send", help="send TEAM's digest to its coaches now (via the outbox)")
     send.add_argument("team")
     send.set_defaults(run=_send)
-    show = verbs.add_parser("show", help="preview TEAM's digest here; stores and sends nothing")
+    show = verbs.add_parser(
+        "show",
+        help="preview exactly what `digest send` would send TEAM's coach now; "
+        "stores and sends nothing",
+    )
     show.add_argument("team")
     show.add_argument("--json", action="store_true", help="machine-readable output")
-    show.add_argument("--llm", action="store_true", help="summarise with the configured LLM")
+    show.add_argument("--coach", help="the coach (handle) to preview for; default the first")
+    show.add_argument(
+        "--llm",
+        action="store_true",
+        help="accepted for old scripts: the preview always uses the configured model, as send does",
+    )
     show.set_defaults(run=_show)
 
 
@@ -49,38 +58,14 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _show(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.digests.build import build_team_part, follow_lines
-    from handlers.digests.fallback import fallback_summary
-    from handlers.digests.send import (
-        DigestOptions,
-        configured,
-        fallback_meta,
-        finish,
-        llm_summary,
-        summary_request,
-    )
+    from handlers.digests.send import configured, preview_digest
     from handlers.digests.view import digest_message
 
     async def work(app: Pulsecoach) -> int:
-        now = app.clock.now()
-        part = await build_team_part(app.services, args.team, now, "on_demand", None)
-        options = configured(app.services) if args.llm else DigestOptions()
-        output, why = await llm_summary(part, options.summarizer)
-        meta: dict[str, str | None]
-        if output is not None and options.summarizer is not None:
-            meta = {
-                "source": "llm",
-                "model": options.summarizer.model,
-                "prompt_version": options.summarizer.prompt_version,
-            }
-        else:
-            output = fallback_summary(summary_request(part))
-            meta = fallback_meta(options.summarizer, why)
-        # Commitments as the team's first coach sees them (the preview stores nothing).
-        coach = part.coaches[0] if part.coaches else None
-        since = part.content.period_start
-        follow = await follow_lines(app.services, part.team_id, coach, since) if coach else []
-        content = finish(part, follow, output, meta)
+        # The same builder as `digest send`, with the same model and options.
+        content = await preview_digest(
+            app.services, args.team, configured(app.services), coach=args.coach
+        )
         if args.json:
             print(json.dumps(content.model_dump(mode="json"), indent=2, ensure_ascii=False))
             return 0

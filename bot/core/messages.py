@@ -18,9 +18,14 @@ class _Block(BaseModel):
 
 
 class Text(_Block):
+    """`literal`: the text is shown exactly as written, never read as markup by any
+    channel (no bold, links, mentions or code in Slack mrkdwn, Teams markdown or the
+    local chat): for text people or a language model wrote."""
+
     type: Literal["text"] = "text"
     text: str
     style: Literal["plain", "heading", "notice", "muted"] = "plain"
+    literal: bool = False
 
 
 class Choice(_Block):
@@ -76,8 +81,11 @@ class Fields(_Block):
 
 
 class Context(_Block):
+    """`literal`: as `Text.literal`, for every line."""
+
     type: Literal["context"] = "context"
     lines: tuple[str, ...]
+    literal: bool = False
 
 
 class Divider(_Block):

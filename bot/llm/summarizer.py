@@ -8,8 +8,9 @@ total time (20 s by default). A Retry-After longer than the wait cap or than the
 left stops at once ("rate limited"). Anything else, or an answer that does not parse,
 is a `SummaryFailed`, and the digest falls back to the deterministic summary. When the
 model gave no answer at all (timeouts, unreachable, an HTTP error after the retries),
-a circuit breaker skips it for a cool-down (5 minutes), so teams due together each fall
-back at once instead of each waiting out the bound.
+a circuit breaker (bot/llm/breaker.py) skips it for a cool-down (5 minutes): kept in the
+database when bot/app.py builds the adapter, so every process and CLI run falls back at
+once instead of each waiting out the bound, and the digest says since when and why.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -32,6 +32,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from bot.llm.breaker import Breaker, SharedBreaker, local_breaker
 from bot.settings import Settings
 from handlers.digests.summarizer import (
     PROMPT,
@@ -42,6 +43,8 @@ from handlers.digests.summarizer import (
     render_prompt,
 )
 from prompts.templates import load_template
+from scheduler.calendar.clock import Clock
+from storage.core.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -111,41 +114,6 @@ class _AskedTooLong(stop_base):
         return asked > self.cap or asked > left
 
 
-class CircuitBreaker:
-    """After the model failed for want of an answer (timeouts, unreachable, an HTTP
-    error after the retries; not a bad answer), later summaries skip it for `cooldown`
-    seconds and fall back at once, so the digests of N teams due together do not each
-    wait the full bound."""
-
-    def __init__(self, cooldown: float) -> None:
-        self.cooldown = cooldown
-        self.open_until = 0.0
-        self.why = ""
-
-    def check(self) -> None:
-        if time.monotonic() < self.open_until:
-            left = self.open_until - time.monotonic()
-            raise SummaryFailed(f"{self.why}; not asked again for {left:.0f} s")
-
-    def trip(self, why: str) -> None:
-        self.open_until = time.monotonic() + self.cooldown
-        self.why = why
-
-    def reset(self) -> None:
-        self.open_until, self.why = 0.0, ""
-
-
-_BREAKERS: dict[tuple[str, str], CircuitBreaker] = {}
-
-
-def breaker_for(base_url: str, model: str, cooldown: float) -> CircuitBreaker:
-    """One breaker per endpoint and model for the process: a summarizer is built per
-    scheduled send, the breaker must outlive it."""
-    found = _BREAKERS.setdefault((base_url, model), CircuitBreaker(cooldown))
-    found.cooldown = cooldown
-    return found
-
-
 class OpenAISummarizer:
     """Summaries from any OpenAI-compatible chat completions endpoint."""
 
@@ -161,6 +129,7 @@ class OpenAISummarizer:
         initial_wait: float = 1.0,
         max_wait: float = 20.0,
         cooldown: float = 300.0,
+        breaker: Breaker | None = None,
     ) -> None:
         self.model = model
         self.template = load_template(*PROMPT)
@@ -176,16 +145,16 @@ class OpenAISummarizer:
             max_retries=0,
             timeout=timeout,
         )
-        self.breaker = breaker_for(str(self.client.base_url), model, cooldown)
+        self.breaker = breaker or local_breaker(str(self.client.base_url), model, cooldown)
 
     async def complete(self, request: SummaryRequest) -> SummaryOutput:
-        self.breaker.check()
+        await self.breaker.check()
         try:
             response = await self._create(request)
         except SummaryFailed as failed:
-            self.breaker.trip(str(failed))
+            await self.breaker.trip(str(failed))
             raise
-        self.breaker.reset()
+        await self.breaker.reset()
         choice = response.choices[0] if response.choices else None
         if choice is None:
             raise SummaryFailed("the language model gave no answer")
@@ -239,11 +208,22 @@ class OpenAISummarizer:
         await self.client.close()
 
 
-def summarizer_from_settings(settings: Settings) -> OpenAISummarizer | None:
-    """The configured summarizer, or None when no LLM is configured (fallback only)."""
+def summarizer_from_settings(
+    settings: Settings, db: Database, clock: Clock, **options: Any
+) -> OpenAISummarizer | None:
+    """The configured summarizer with the breaker every process shares, or None when
+    no LLM is configured (fallback only). `options`: the adapter's bounds (tests)."""
     if not settings.llm_enabled:
         return None
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    base_url = settings.openai_base_url or "https://api.openai.com/v1"
+    cooldown = float(options.pop("cooldown", 300.0))
+    shared = SharedBreaker(db, clock, f"{base_url}|{settings.llm_model}", cooldown)
     return OpenAISummarizer(
-        model=settings.llm_model, api_key=key, base_url=settings.openai_base_url
+        model=settings.llm_model,
+        api_key=key,
+        base_url=settings.openai_base_url,
+        cooldown=cooldown,
+        breaker=shared,
+        **options,
     )

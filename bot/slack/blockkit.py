@@ -48,6 +48,12 @@ def mrkdwn(value: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": clip(escape(slack_form(value)), limit)}
 
 
-def plain(value: str, limit: int) -> dict[str, Any]:
+def plain(value: str, limit: int, emoji: bool = True) -> dict[str, Any]:
     """Plain text is shown as typed (Slack does not parse it), so only shortened."""
-    return {"type": "plain_text", "text": clip(value, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": clip(value, limit) or " ", "emoji": emoji}
+
+
+def literal(value: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
+    """A text object for text people or a model wrote: plain text, so Slack reads no
+    formatting, links, mentions or emoji codes in it."""
+    return plain(value, limit, emoji=False)

@@ -1,9 +1,11 @@
 """The neutral message model rendered as Block Kit, within Block Kit's limits.
 
 Every neutral text is escaped (`&`, `<`, `>`), so nothing a person typed can mention
-@channel or forge a link; texts are shortened to their field's limit and a surface
-that would pass its block limit ends with a note instead. A message's free-text
-inputs become a button that opens a modal (see `bot/slack/forms.py`).
+@channel or forge a link; a literal text (`Text.literal`, `Context.literal`: what
+people or a model wrote) goes as plain text, so Slack reads no formatting in it at all.
+Texts are shortened to their field's limit and a surface that would pass its block
+limit ends with a note instead. A message's free-text inputs become a button that
+opens a modal (see `bot/slack/forms.py`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bot.slack.blockkit import (
     SURFACE_BLOCKS,
     clip,
     escape,
+    literal,
     mrkdwn,
     plain,
 )
@@ -184,10 +187,17 @@ def _block(block: Block, ref: str, ids: _Ids) -> list[dict[str, Any]]:
                     "text": plain(block.text, HEADER_TEXT),
                 }
             ]
+        text_object = literal if block.literal else mrkdwn
         if block.style == "muted":
             return [
-                {"type": "context", "block_id": ids.block(ref), "elements": [mrkdwn(block.text)]}
+                {
+                    "type": "context",
+                    "block_id": ids.block(ref),
+                    "elements": [text_object(block.text)],
+                }
             ]
+        if block.literal:
+            return [{"type": "section", "block_id": ids.block(ref), "text": literal(block.text)}]
         body = f"*{block.text}*" if block.style == "heading" else block.text
         return [{"type": "section", "block_id": ids.block(ref), "text": mrkdwn(body)}]
     if isinstance(block, Question):
@@ -205,7 +215,8 @@ def _block(block: Block, ref: str, ids: _Ids) -> list[dict[str, Any]]:
             for part in _chunks(texts, FIELDS_PER_SECTION)
         ]
     if isinstance(block, Context):
-        lines = [mrkdwn(line) for line in block.lines if line]
+        text_object = literal if block.literal else mrkdwn
+        lines = [text_object(line) for line in block.lines if line]
         return [
             {"type": "context", "block_id": ids.block(ref), "elements": list(part)}
             for part in _chunks(lines, CONTEXT_ELEMENTS)

@@ -1,9 +1,12 @@
 """What a coach digest says, for the period since the last coaching session.
 
 Every figure comes from the aggregate, threshold-checked pulse results
-(`handlers/pulse_results.py`) and the contract and commitment reports; where one is
-withheld, the digest says so and why. The team part (scores, comments, summary) is built
-once per occasion; the commitments part per coach, as that coach may see them.
+(`handlers/pulse/results.py`) and the contract and commitment reports, shown only as
+`visibility` allows (every threshold check of the digest is there); where one is
+withheld, the digest says so and why. `story` reads the figures (noise, trend, split),
+`sections` builds the page's parts, `signals` what the session questions come from.
+The team part (scores, comments, summary) is built once per occasion; the commitments
+part per coach, as that coach may see them.
 
 The content is a pydantic model, stored with the digest as JSON, so a past digest is
 re-rendered exactly as it was sent.
@@ -23,17 +26,21 @@ from bot.core.events import Refused
 from handlers.commitments import follow_through
 from handlers.context import Services
 from handlers.digests import period as digest_period
+from handlers.digests import sections, visibility
 from handlers.digests.content import (
-    ContractLine,
     DigestContent,
     FollowLine,
     Reason,
     ScoreLine,
+    Signal,
     StageLine,
     SummaryPart,
     figures,
 )
 from handlers.digests.hygiene import redact
+from handlers.digests.names import name_forms
+from handlers.digests.signals import signals
+from handlers.digests.story import ends, noise, story
 from handlers.pulse import results as pulse_results
 from handlers.pulse.results import RoundResult, TeamResults
 from handlers.pulse.rounds import team_and_program
@@ -42,6 +49,7 @@ from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage.commitments import queries as storage_commitments
 from storage.commitments.models import Commitment, CommitmentCheckIn
+from storage.contracts import queries as storage_contracts
 from storage.core.models import Person, Role, Team
 from storage.digests import queries as digests
 from storage.pulse.models import PulseProgram
@@ -50,6 +58,7 @@ from storage.pulse.models import PulseProgram
 # comments, baseline) count every round since the last session, however many.
 TREND_ROUNDS = 16
 UNANSWERED_STREAK = 2
+CONTRACT_HISTORY = timedelta(days=365)  # contract checks before the period, for the trend
 
 
 class TeamPart(BaseModel):
@@ -63,6 +72,7 @@ class TeamPart(BaseModel):
     names: list[str]
     team_id: int
     follow: dict[int, list[FollowLine]]  # by coach id
+    signals: list[Signal]  # the team's (no commitments: those are per coach)
 
 
 def _pom(result: RoundResult | None, stage: str | None = None) -> float | None:
@@ -76,14 +86,6 @@ def _pom(result: RoundResult | None, stage: str | None = None) -> float | None:
 
 def _change(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else b - a
-
-
-def _names(people: list[tuple[str, str]]) -> list[str]:
-    """Every way the workspace's people may be named: full names, their parts, handles."""
-    names: set[str] = set()
-    for name, handle in people:
-        names |= {name, handle, *name.split(), *handle.replace(".", " ").split()}
-    return sorted(n for n in names if len(n) >= 3)
 
 
 def _score_and_stages(
@@ -110,6 +112,11 @@ def _score_and_stages(
         change=_change(_pom(previous), _pom(latest)),
         change_basis=basis,
         withheld=summary.withheld,
+        respondents=summary.respondents,
+        noise=noise(scale, visibility.overall(previous), overall),
+        favorable_from=scale.anchors[scale.favorable_from]["en"],
+        favorable_share=ends(scale, overall)[0] if overall else None,
+        unfavorable_share=ends(scale, overall)[1] if overall else None,
     )
     stages = []
     for stage in results.instrument.stages:
@@ -174,8 +181,11 @@ class _Loaded:
     start: datetime | None  # the previous session, if any
     period_start: datetime
     unanswered: tuple[int, int]
-    contracts: follow_through.ContractReport
+    contracts: follow_through.ContractReport  # a year of checks before the period too
     commitments: list[tuple[Commitment, str | None, list[CommitmentCheckIn]]]
+    proposals: list[Commitment]  # pending: waiting for their leader
+    contract_version: int | None
+    acknowledged: set[int] | None  # who acknowledged the current version
 
 
 async def _results(
@@ -193,14 +203,14 @@ async def _results(
 
 
 async def _load(services: Services, team_key: str, at: datetime, commitments: bool) -> _Loaded:
-    """Everything a digest is built from, in at most ten queries however long the
+    """Everything a digest is built from, in at most fourteen queries however long the
     history: the team (with its workspace, program, plan and unanswered counts), its
     people with the names of everyone in the workspace, sessions, the pulse rounds of
     the period (and the chart's before it) with their answers and comments, the
-    contract checks closed in
-    the period with theirs and, with `commitments`, the team's commitments with their
-    check-ins. The reads run one after another in one session: that measured faster than
-    concurrent sessions (`python -m bench.digest_bench`)."""
+    contract checks of the last year with theirs, the current contract version and who
+    acknowledged it, pending proposals and, with `commitments`, the team's commitments
+    with all their check-ins. The reads run one after another in one session: that
+    measured faster than concurrent sessions (`python -m bench.digest_bench`)."""
     async with services.db.session() as session:
         subject = await digests.digest_subject(session, team_key, UNANSWERED_STREAK)
         if subject is None:
@@ -217,7 +227,9 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
         start = times.previous(before=at)
         period_start = start or at - timedelta(days=digest_period.LOOKBACK_DAYS)
         results = await _results(services, session, team, program, period_start)
-        report = await follow_through.contract_report(services, team.id, period_start, session)
+        report = await follow_through.contract_report(
+            services, team.id, period_start - CONTRACT_HISTORY, session
+        )
         # The figures count every check-in, as the leader's own view does: "the last 4"
         # means the same in both (only commitments closed before the period drop out).
         rows = (
@@ -225,16 +237,27 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
             if commitments
             else []
         )
+        proposals = await storage_commitments.of_team(session, team.id, ["pending"])
+        contract = await storage_contracts.for_team(session, team.id)
+        version = await storage_contracts.current_version(session, contract) if contract else None
+        acknowledged = (
+            set(await storage_contracts.acknowledged(session, version.id or 0))
+            if version is not None
+            else None
+        )
     return _Loaded(
         team,
         people,
-        _names(everyone),
+        name_forms(everyone),
         results,
         start,
         period_start,
         subject.unanswered,
         report,
         rows,
+        proposals,
+        version.version if version is not None else None,
+        acknowledged,
     )
 
 
@@ -265,18 +288,37 @@ async def build_team_part(
             "digest.stale", number=results.latest.round.number, closed=f"{closed_at:%d %b %Y}"
         )
     names = loaded.names
-    contracts, contract_comments, contract_withheld = _contracts(loaded.contracts)
+    contracts, contract_comments, contract_withheld = sections.contract_lines(
+        loaded.contracts, period_start
+    )
     follows = [
-        _follow_lines(
+        sections.follow_lines(
             follow_through.follow_through_of(
                 loaded.commitments, coach, {role for p, role in people if p.id == coach}
             )
         )
         for coach in follow_for
     ]
-    pulse_comments = [c for r in period if r.comments for c in r.comments]
-    comments = [redact(c, names) for c in pulse_comments + contract_comments]
+    usable = visibility.comments(period) + contract_comments
+    comments = [redact(c, names) for c in usable]
+    weakest_items, strongest_items = sections.items(results, results.latest if period else None)
+    contract = sections.contract_story(
+        loaded.contracts, loaded.contract_version, loaded.acknowledged, people, period_start
+    )
     flags = _flags(results, score, baseline, loaded.unanswered)
+    flags += [
+        text("digest.split.flag", item=i.text, favorable=i.favorable, unfavorable=i.unfavorable)
+        for i in weakest_items + strongest_items
+        if i.split
+    ]
+    if contract is not None and contract.unacknowledged:
+        flags.append(
+            text(
+                "digest.unacknowledged.flag",
+                count=len(contract.unacknowledged),
+                version=contract.version,
+            )
+        )
     flags += [
         text("digest.contract.low", norm=c.norm, percent=c.percent)
         for c in contracts
@@ -315,14 +357,32 @@ async def build_team_part(
         flags=flags,
         withheld=withheld,
         summary=SummaryPart(themes=[], risks=[], focus_questions=[], source="fallback"),
-        comments_used=len(comments),
+        story=story([f"{t:%d %b}" for _, t in shown], charted.trend),
+        weakest_items=weakest_items,
+        strongest_items=strongest_items,
+        contract=contract,
+        leaders_without=sections.leaders_without(people, (c for c, _, _ in loaded.commitments))
+        if follow_for
+        else None,
+        pending=sections.pending(loaded.proposals, {p.id or 0: p.name for p, _ in people})
+        if follow_for
+        else None,
+        comments=sections.shown_comments(usable, names),
+        comments_used=len(usable),
     )
+    team_signals = signals(content)
     stage_scores = {s.key: s.score for s in stages if s.score is not None}
     # Norm texts are free text too: the model sees them with names and links redacted.
     for_model = content.model_copy(
         update={
             "contracts": [c.model_copy(update={"norm": redact(c.norm, names)}) for c in contracts],
             "flags": [redact(f, names) for f in flags],
+            "contract": contract.model_copy(
+                update={"weakest": redact(contract.weakest or "", names), "unacknowledged": []}
+            )
+            if contract
+            else None,
+            "signals": [g.model_copy(update={"why": redact(g.why, names)}) for g in team_signals],
         }
     )
     return TeamPart(
@@ -334,56 +394,5 @@ async def build_team_part(
         names=names,
         team_id=team.id,
         follow=dict(zip(follow_for, follows, strict=True)),
+        signals=team_signals,
     )
-
-
-def _contracts(
-    report: follow_through.ContractReport,
-) -> tuple[list[ContractLine], list[str], list[str]]:
-    """Each norm's latest check in the period, the checks' comments that met their
-    threshold, and what was withheld."""
-    latest: dict[str, ContractLine] = {}
-    for r in report.results:
-        latest[r.norm_key] = ContractLine(
-            norm=r.norm_text,
-            respondents=r.respondents,
-            mean=r.mean,
-            percent=r.percent_of_max,
-            withheld=r.withheld,
-        )
-    comments: list[str] = []
-    withheld: list[str] = []
-    if not latest:  # no check closed in the period: no comments either
-        return [], comments, withheld
-    for check in report.comments:
-        if check.comments is None:
-            withheld.append(f"Comments of contract check {check.check_number}: {check.withheld}.")
-        else:
-            comments += check.comments
-    return list(latest.values()), comments, withheld
-
-
-async def follow_lines(
-    services: Services, team_id: int, coach_id: int, since: datetime
-) -> list[FollowLine]:
-    """Commitments as this coach may see them."""
-    return _follow_lines(
-        await follow_through.follow_through(services, team_id, coach_id, since=since)
-    )
-
-
-def _follow_lines(rows: list[follow_through.CommitmentFollowThrough]) -> list[FollowLine]:
-    return [
-        FollowLine(
-            person=r.person_name,
-            behaviour=r.behaviour,
-            status=r.status,
-            kept_4=r.kept_rate_4,
-            kept_12=r.kept_rate_12,
-            streak=r.streak,
-            reflection=r.last_reflection,
-            missed=r.missed_recent,
-            counted=r.counted,
-        )
-        for r in rows
-    ]

@@ -13,8 +13,10 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from handlers.context import Services
+from handlers.digests.story import story
 from storage.digests import queries as digests
 
 COLOURS = ("#1f6feb", "#8250df", "#1a7f37", "#bf8700", "#cf222e")
@@ -56,16 +58,19 @@ def _render(
             markersize=3.5 if index == 0 else 2.5,
         )
     axes.axhline(50, color="#8c959f", linewidth=0.8, linestyle=":")
+    low, high = _story_marks(axes, labels, series)
     if period_index is not None and 0 < period_index < len(labels):
         axes.axvline(period_index - 0.5, color="#57606a", linewidth=1, linestyle="--")
         axes.annotate(
             "since last session",
-            (period_index - 0.45, 97),
+            (period_index - 0.45, 0.98),
+            xycoords=("data", "axes fraction"),
             fontsize=7,
             color="#57606a",
             va="top",
         )
-    axes.set_ylim(0, 100)
+    # Zoomed to the data (never past 0–100), so a ten-point dip is visible.
+    axes.set_ylim(max(0.0, low - 15), min(100.0, high + 15))
     axes.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
     step = max(1, math.ceil(len(labels) / 8))
     axes.set_xticks(xs[::step], list(labels)[::step], fontsize=8)
@@ -80,6 +85,38 @@ def _render(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
+
+
+def _story_marks(
+    axes: Any,
+    labels: tuple[str, ...],
+    series: tuple[tuple[str, tuple[float | None, ...]], ...],
+) -> tuple[float, float]:
+    """Marks the score's lowest and highest points and its last turn (as the digest's
+    text tells them); returns the range of every drawn value."""
+    drawn = [v for _, values in series for v in values if v is not None]
+    if not drawn:
+        return 0.0, 100.0
+    score = dict(series).get("Score", ())
+    told = story(labels, score)
+    if told is not None:
+        index = {label: i for i, label in enumerate(labels)}
+        marks = [("low", told.low_label, told.low), ("high", told.high_label, told.high)]
+        if told.turn_label and told.turn_label not in (told.low_label, told.high_label):
+            turn = score[index[told.turn_label]]
+            if turn is not None:
+                marks.append(("turn", told.turn_label, turn))
+        for name, label, value in marks:
+            axes.annotate(
+                f"{name} {value:.0f}",
+                (index[label], value),
+                xytext=(0, -12 if name == "low" else 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+                color=COLOURS[0],
+            )
+    return min(drawn), max(drawn)
 
 
 async def digest_chart_png(services: Services, digest_id: int) -> bytes | None:

@@ -23,6 +23,63 @@ class ScoreLine(BaseModel):
     change: float | None
     change_basis: str  # "since the last session" | "since the previous round"
     withheld: str | None
+    respondents: int = 0
+    noise: float | None = None  # ± points the score moves by chance with this few people
+    favorable_from: str | None = None  # the answer from which an answer is favourable
+    favorable_share: float | None = None  # percent of answers at the favourable end
+    unfavorable_share: float | None = None  # ... and at the mirrored unfavourable end
+
+    @property
+    def real_change(self) -> bool | None:
+        """Whether the change is larger than chance would make it (None: unknown)."""
+        if self.change is None or self.noise is None:
+            return None
+        return abs(self.change) > self.noise
+
+
+class StoryLine(BaseModel):
+    """The trend's story over the rounds shown."""
+
+    rounds: int
+    low: float
+    low_label: str
+    high: float
+    high_label: str
+    latest: float
+    direction: Literal["rising", "falling", "flat"]
+    turn_label: str | None  # the round where the direction last changed
+    latest_is_high: bool
+    latest_is_low: bool
+
+
+class ItemLine(BaseModel):
+    key: str
+    text: str
+    score: float
+    favorable: float  # percent of answers at the favourable end
+    unfavorable: float  # ... and at the unfavourable end
+    respondents: int
+    split: bool  # both ends hold at least a quarter of the answers
+
+
+class ContractStory(BaseModel):
+    """The contract: its weakest norm and that norm's trend, and who has not
+    acknowledged the current version (acknowledging is not anonymous)."""
+
+    version: int | None
+    weakest: str | None
+    weakest_percent: float | None
+    weakest_trend: list[float | None] = []
+    unacknowledged: list[str] = []
+
+
+class Signal(BaseModel):
+    """Something in the figures worth a session question: its topic, why, and the
+    question the fallback asks about it (the model gets topic and why)."""
+
+    topic: str
+    why: str
+    question: str
 
 
 class StageLine(BaseModel):
@@ -61,6 +118,7 @@ class SummaryPart(BaseModel):
     model: str | None = None
     prompt_version: str | None = None
     reason: str | None = None
+    skipped: bool = False  # the model was not asked: it stopped answering recently
 
 
 class DigestContent(BaseModel):
@@ -88,6 +146,15 @@ class DigestContent(BaseModel):
     # Comments that met their round's threshold (the rule results use too): read for
     # themes, and counted so the digest never says there were none.
     comments_used: int = 0
+    # Added for issue #16 (defaults: digests stored before still load).
+    story: StoryLine | None = None
+    weakest_items: list[ItemLine] = []
+    strongest_items: list[ItemLine] = []
+    contract: ContractStory | None = None
+    leaders_without: list[str] | None = None  # None: commitments not available
+    pending: list[str] | None = None  # proposals waiting for their leader, "name: behaviour"
+    comments: list[str] = []  # shown as written (redacted) when too few for themes
+    signals: list[Signal] = []
 
     @property
     def sparkline(self) -> str:
@@ -114,8 +181,25 @@ def figures(content: DigestContent) -> dict[str, Any]:
             "latest": r(score.score),
             "change": r(score.change),
             "change_basis": score.change_basis,
+            "noise_band_points": r(score.noise),
+            "change_larger_than_noise": score.real_change,
+            "respondents": score.respondents,
+            "percent_favorable": r(score.favorable_share),
+            "percent_unfavorable": r(score.unfavorable_share),
             "withheld": score.withheld,
         },
+        "trend_story": None if content.story is None else content.story.model_dump(),
+        "weakest_items": [i.model_dump() for i in content.weakest_items],
+        "strongest_items": [i.model_dump() for i in content.strongest_items],
+        "contract": None
+        if content.contract is None
+        else {
+            "weakest_norm": content.contract.weakest,
+            "weakest_percent": r(content.contract.weakest_percent),
+            "weakest_trend": [r(v) for v in content.contract.weakest_trend],
+        },
+        "comments_usable": content.comments_used,
+        "signals_for_focus_questions": [{"topic": s.topic, "why": s.why} for s in content.signals],
         "stages": {
             s.label: {"score": r(s.score), "change": r(s.change)}
             if s.score is not None

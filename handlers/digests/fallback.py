@@ -1,14 +1,18 @@
 """The deterministic digest summary: used with no LLM configured, and whenever the LLM
-fails, times out or answers something unusable. It never fails and never calls out.
+fails, times out, is skipped or answers something unusable. It never fails and never
+calls out.
 
-Themes come from plain text analysis of the comments: each comment is matched against
-a small lexicon of coaching topics (stems, so "decide", "decision" and "decided" count
-once); topics mentioned in at least two comments become themes, the most frequent
-first. With too few topic hits, the most frequent content words across comments are
-used instead — never a name: a word counts only when it is a topic word, or is written
-in lower case somewhere and never capitalised mid-sentence (a proper noun, likely a
-person), and is none of the workspace's names. Focus questions come from the weakest
-Clark stages.
+Themes come from plain text analysis of the comments, once there are enough of them
+(`THEMES_FROM`; with fewer, the digest shows the comments themselves): each comment is
+matched against a small lexicon of coaching topics (stems, so "decide", "decision" and
+"decided" count once; placeholders such as "[email]" are no topic), and each mention
+gets a polarity from the words around it, so "disagreement felt more welcome" is a
+conflict theme going well, not a conflict. Topics mentioned in at least two comments
+become themes, the most frequent first. With too few topic hits, the most frequent
+content words are used instead — never a name: a word counts only when it is a topic
+word, or is written in lower case somewhere and never capitalised mid-sentence (a
+proper noun, likely a person), and is none of the workspace's names. Focus questions
+and risks come from the digest's signals (handlers/digests/signals.py).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from handlers.digests.hygiene import PLACEHOLDERS
+from handlers.digests.signals import focus_questions
 from handlers.digests.summarizer import SummaryOutput, SummaryRequest
-from prompts.instruments import STAGE_LABELS
-from prompts.texts import text
 
 MIN_MENTIONS = 2
 MAX_THEMES = 5
@@ -36,8 +40,31 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "Communication between sessions": ("communicat", "email", "slack", "update", "inform"),
     "Accountability and follow-through": ("accountab", "follow", "commit", "deliver", "owner"),
     "Recognition and appreciation": ("recogni", "apprecia", "thank", "credit", "valued"),
-    "Inclusion and belonging": ("includ", "exclud", "left out", "belong", "silo", "clique"),
+    "Inclusion and belonging": (
+        "includ",
+        "exclud",
+        "left out",
+        "belong",
+        "silo",
+        "clique",
+        "welcom",
+        "quiet",
+    ),
 }
+THEMES_FROM = 4  # fewer usable comments: shown as written, no themes
+
+# Words that say how a mention leans; a negation or a complaint outweighs praise.
+_POSITIVE = re.compile(
+    r"\b(?:more welcome|better|improv\w*|easier|good|great|glad|help(?:ed|ful)|apprecia\w*|"
+    r"thank\w*|finally|progress|safer|kind|enjoy\w*|openly|first time we really)\b",
+    re.IGNORECASE,
+)
+_NEGATIVE = re.compile(
+    r"\b(?:not|no|never|less|worse|hard|difficult|unclear|afraid|hesitat\w*|ignor\w*|"
+    r"too much|too many|late|blocked|frustrat\w*|tense|still|again|instead|without|"
+    r"over(?:ride|riding|run|runs)?|interrupt\w*|parked|reopened|before we)\b|n't\b",
+    re.IGNORECASE,
+)
 
 _STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -53,14 +80,27 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"[a-zA-Z][a-zA-Z'’-]{2,}")
 
 
-def _topic_counts(comments: list[str]) -> Counter[str]:
+def _topic_counts(comments: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """Comments mentioning each topic, and of those, the ones leaning positive."""
     counts: Counter[str] = Counter()
+    positive: Counter[str] = Counter()
     for comment in comments:
-        lowered = comment.lower()
+        plain = PLACEHOLDERS.sub(" ", comment)
+        lowered = plain.lower()
+        lean = len(_POSITIVE.findall(plain)) - len(_NEGATIVE.findall(plain))
         for topic, stems in TOPICS.items():
             if any(re.search(rf"(?<![a-z]){re.escape(stem)}", lowered) for stem in stems):
                 counts[topic] += 1
-    return counts
+                positive[topic] += lean > 0
+    return counts, positive
+
+
+def _lean(mentions: int, positive: int) -> str:
+    if positive == mentions:
+        return "going well"
+    if positive == 0:
+        return "a concern"
+    return "mixed"
 
 
 _SENTENCE_END = tuple(".!?…:;\"“”'‘’([-–—•*")
@@ -79,6 +119,7 @@ def _word_counts(comments: list[str], names: Iterable[str] = ()) -> Counter[str]
     proper: set[str] = set()  # capitalised mid-sentence somewhere
     for comment in comments:
         words: set[str] = set()
+        comment = PLACEHOLDERS.sub(" ", comment)
         for match in _WORD.finditer(comment):
             word, key = match.group(), _key(match.group())
             before = comment[: match.start()].rstrip()
@@ -97,12 +138,14 @@ def _word_counts(comments: list[str], names: Iterable[str] = ()) -> Counter[str]
 
 
 def themes(comments: list[str], names: Iterable[str] = ()) -> list[str]:
-    """Themes mentioned in at least two comments, with how many mention each."""
-    if not comments:
+    """Themes mentioned in at least two comments, with how many mention each and how
+    they lean; none with fewer than THEMES_FROM comments (those are shown instead)."""
+    if len(comments) < THEMES_FROM:
         return []
+    counts, positive = _topic_counts(comments)
     found = [
-        f"{topic} (in {n} of {len(comments)} comments)"
-        for topic, n in sorted(_topic_counts(comments).items(), key=lambda kv: (-kv[1], kv[0]))
+        f"{topic}: {_lean(n, positive[topic])} (in {n} of {len(comments)} comments)"
+        for topic, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if n >= MIN_MENTIONS
     ]
     if len(found) < 2:
@@ -117,42 +160,14 @@ def themes(comments: list[str], names: Iterable[str] = ()) -> list[str]:
     return found[:MAX_THEMES]
 
 
-def focus_questions(stage_scores: dict[str, float], missed_commitments: int) -> list[str]:
-    """Three questions: the weakest stage first, then the next weakest, then commitments
-    (when check-ins were missed) or the weakest stage's second question."""
-    weakest = sorted(stage_scores, key=lambda stage: (stage_scores[stage], stage))
-    if not weakest:
-        keys = ["digest.focus.generic.1", "digest.focus.generic.2", "digest.focus.generic.3"]
-        return [text(key) for key in keys]
-    questions = [text(f"digest.focus.{weakest[0]}.1")]
-    second = weakest[1] if len(weakest) > 1 else weakest[0]
-    questions.append(text(f"digest.focus.{second}.{1 if second != weakest[0] else 2}"))
-    if missed_commitments:
-        questions.append(text("digest.focus.commitments"))
-    else:
-        questions.append(text(f"digest.focus.{weakest[0]}.2"))
-    unique = list(dict.fromkeys(questions))
-    while len(unique) < 3:
-        unique.append(text(f"digest.focus.generic.{len(unique) + 1}"))
-    return unique[:3]
-
-
-def risks(stage_scores: dict[str, float], missed_commitments: int) -> list[str]:
-    """Short risks that add to the flags rather than repeat them: the weakest stage
-    when it is under 60, and missed commitment check-ins."""
-    found = []
-    weakest = min(stage_scores, key=lambda stage: (stage_scores[stage], stage), default=None)
-    if weakest is not None and stage_scores[weakest] < 60:
-        label = STAGE_LABELS[weakest]  # type: ignore[index]
-        found.append(text("digest.risk.stage", stage=label, score=stage_scores[weakest]))
-    if missed_commitments:
-        found.append(text("digest.risk.commitments", missed=missed_commitments))
-    return found
+RISK_TOPICS = ("drop", "participation", "split", "contract", "commitments", "stage:")
 
 
 def fallback_summary(request: SummaryRequest) -> SummaryOutput:
+    """Themes from the comments; risks and focus questions from the digest's signals."""
+    found = list(request.signals)
     return SummaryOutput(
         themes=themes(request.comments, request.names),
-        risks=risks(request.stage_scores, request.missed_commitments),
-        focus_questions=focus_questions(request.stage_scores, request.missed_commitments),
+        risks=[s.why for s in found if s.topic.startswith(RISK_TOPICS)][:5],
+        focus_questions=focus_questions(found),
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,13 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.events import Refused
 from handlers.context import Services
 from handlers.digests.build import TeamPart, build_team_part
-from handlers.digests.content import DigestContent, FollowLine, Reason, SummaryPart
-from handlers.digests.fallback import fallback_summary
+from handlers.digests.content import DigestContent, FollowLine, Reason, Signal, SummaryPart
+from handlers.digests.fallback import THEMES_FROM, fallback_summary, themes
+from handlers.digests.signals import signals
 from handlers.digests.summarizer import (
     Summarizer,
     SummaryFailed,
     SummaryOutput,
     SummaryRequest,
+    SummarySkipped,
     clean_output,
 )
 from handlers.digests.view import chart_url, digest_message
@@ -69,41 +72,55 @@ class Sent:
     reason: str | None
 
 
-def summary_request(part: TeamPart, missed: int = 0) -> SummaryRequest:
+def summary_request(
+    part: TeamPart, follow: Sequence[FollowLine] = (), found: Sequence[Signal] | None = None
+) -> SummaryRequest:
+    """What a summary is built from: the team's (for the model), or with one coach's
+    commitments and signals (for the fallback)."""
     return SummaryRequest(
         figures=part.request,
         comments=part.comments,
         stage_scores=part.stage_scores,
-        missed_commitments=missed,
+        missed_commitments=sum(f.missed for f in follow),
         names=tuple(part.names),
+        signals=tuple(part.signals if found is None else found),
     )
 
 
-async def llm_summary(
-    part: TeamPart, summarizer: Summarizer | None
-) -> tuple[SummaryOutput | None, str | None]:
-    """The model's summary, cleaned, or None and why not. Never raises."""
+@dataclass(frozen=True)
+class ModelAnswer:
+    output: SummaryOutput | None  # cleaned; None: the fallback, and `why`
+    why: str | None = None
+    skipped: bool = False  # not asked: it stopped answering recently
+
+
+async def llm_summary(part: TeamPart, summarizer: Summarizer | None) -> ModelAnswer:
+    """The model's summary, cleaned and checked, or why not. Never raises."""
     if summarizer is None:
-        return None, "no language model configured"
+        return ModelAnswer(None, "no language model configured")
     try:
-        output = await summarizer.complete(summary_request(part))
+        output = clean_output(await summarizer.complete(summary_request(part)), part.names)
     except SummaryFailed as failed:
         log.warning("digest summary for %s fell back: %s", part.content.team_key, failed)
-        return None, str(failed)
+        return ModelAnswer(None, str(failed), isinstance(failed, SummarySkipped))
     except Exception:  # the fallback must cover anything the model side does
         log.exception("digest summary for %s failed", part.content.team_key)
-        return None, "the language model failed unexpectedly"
-    cleaned = clean_output(output, part.names)
-    if cleaned is None:
-        return None, "the language model's answer had too few usable focus questions"
-    return cleaned, None
+        return ModelAnswer(None, "the language model failed unexpectedly")
+    return ModelAnswer(output)
 
 
-def fallback_meta(summarizer: Summarizer | None, why: str | None) -> dict[str, Any]:
-    """The fallback's summary metadata: why, and which model and prompt version were
-    tried (kept in the stored content, so an admin sees what failed; the `model` and
-    `prompt_version` columns stay for summaries a model wrote)."""
-    meta: dict[str, Any] = {"source": "fallback", "reason": why}
+def summary_meta(summarizer: Summarizer | None, answer: ModelAnswer) -> dict[str, Any]:
+    """Who wrote the summary: the model, or the fallback and why, with which model and
+    prompt version were tried or skipped (kept in the stored content, so an admin sees
+    what failed; the `model` and `prompt_version` columns stay for summaries a model
+    wrote)."""
+    if answer.output is not None and summarizer is not None:
+        return {
+            "source": "llm",
+            "model": summarizer.model,
+            "prompt_version": summarizer.prompt_version,
+        }
+    meta: dict[str, Any] = {"source": "fallback", "reason": answer.why, "skipped": answer.skipped}
     if summarizer is not None:
         meta |= {"model": summarizer.model, "prompt_version": summarizer.prompt_version}
     return meta
@@ -118,15 +135,71 @@ def finish(
         for f in follow
         if f.missed
     ]
+    # Themes only from enough comments (else the few are shown as written), whoever
+    # wrote the summary: one person's comment is not the team's theme.
+    enough = part.content.comments_used >= THEMES_FROM
     summary_part = SummaryPart(
-        themes=list(summary.themes),
+        themes=list(summary.themes) if enough else [],
         risks=list(summary.risks),
         focus_questions=list(summary.focus_questions),
         **meta,
     )
-    return part.content.model_copy(
+    draft = part.content.model_copy(
         update={"follow": follow, "flags": part.content.flags + missed, "summary": summary_part}
     )
+    # The signals read every part of this coach's digest, commitments and themes too.
+    return draft.model_copy(update={"signals": signals(draft, summary_part.themes)})
+
+
+async def compose(
+    services: Services,
+    team_key: str,
+    *,
+    reason: Reason,
+    options: DigestOptions,
+    coaches: Sequence[int],
+    session_at: datetime | None = None,
+) -> dict[int, DigestContent]:
+    """The one builder of digests: each coach's digest as of now, the model asked once.
+    `send_digest` stores and sends these; `digest show` prints one."""
+    now = services.clock.now()
+    part = await build_team_part(services, team_key, now, reason, session_at, coaches)
+    answer = await llm_summary(part, options.summarizer)
+    meta = summary_meta(options.summarizer, answer)
+    contents = {}
+    for coach in coaches:
+        follow = part.follow[coach]
+        if answer.output is not None:
+            contents[coach] = finish(part, follow, answer.output, meta)
+            continue
+        # The fallback asks the questions of this coach's digest's strongest signals.
+        themed = SummaryOutput.model_construct(
+            themes=themes(part.comments, part.names), risks=[], focus_questions=[]
+        )
+        found = finish(part, follow, themed, meta).signals
+        summary = fallback_summary(summary_request(part, follow, found))
+        contents[coach] = finish(part, follow, summary, meta)
+    return contents
+
+
+async def preview_digest(
+    services: Services, team_key: str, options: DigestOptions, coach: str | None = None
+) -> DigestContent:
+    """What `send_digest` would send now on demand, to `coach` (a handle; default the
+    team's first coach): built by the same `compose`, stored and sent nowhere."""
+    async with services.db.session() as session:
+        team = await directory.team_by_key(session, team_key)
+        if team is None or team.id is None:
+            raise Refused(f"There is no team {team_key!r}.")
+        people = await digests.people_of(session, team.id)
+    coaches = [p for p, role in people if role == Role.COACH and coach in (None, p.handle)]
+    if not coaches:
+        raise Refused(text("digest.refused.no_coach", team=team_key))
+    chosen = coaches[0].id or 0
+    contents = await compose(
+        services, team_key, reason="on_demand", options=options, coaches=[chosen]
+    )
+    return contents[chosen]
 
 
 def _send_at(now: datetime, reason: Reason, session_at: datetime | None, coach_av: Any) -> datetime:
@@ -152,7 +225,6 @@ async def send_digest(
 ) -> list[Sent]:
     """Build, store and enqueue this occasion's digest for each coach (default: every
     coach of the team). Coaches who already have it get nothing new."""
-    now = services.clock.now()
     async with services.db.session() as session:
         team = await directory.team_by_key(session, team_key)
         if team is None or team.id is None:
@@ -171,22 +243,16 @@ async def send_digest(
     todo = [p for p in wanted if existing[p.id] is None]
     if not todo:
         return sent
-    follow_for = [p.id or 0 for p in todo]
-    part = await build_team_part(services, team_key, now, reason, session_at, follow_for)
-    model_summary, why = await llm_summary(part, options.summarizer)
+    contents = await compose(
+        services,
+        team_key,
+        reason=reason,
+        options=options,
+        coaches=[p.id or 0 for p in todo],
+        session_at=session_at,
+    )
     for coach in todo:
-        follow = part.follow[coach.id or 0]
-        if model_summary is not None and options.summarizer is not None:
-            summary = model_summary
-            meta: dict[str, Any] = {
-                "source": "llm",
-                "model": options.summarizer.model,
-                "prompt_version": options.summarizer.prompt_version,
-            }
-        else:
-            summary = fallback_summary(summary_request(part, sum(f.missed for f in follow)))
-            meta = fallback_meta(options.summarizer, why)
-        content = finish(part, follow, summary, meta)
+        content = contents[coach.id or 0]
         row = await _store_and_enqueue(services, team.id, coach.id or 0, occasion, content, options)
         sent.append(Sent(row.id or 0, coach.handle, True, row.summary_source, row.fallback_reason))
     return sent

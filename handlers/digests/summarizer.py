@@ -17,7 +17,9 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from handlers.digests.hygiene import inert
+from handlers.digests.checks import problem
+from handlers.digests.content import Signal
+from handlers.digests.hygiene import model_line
 from prompts.templates import PromptTemplate
 
 PROMPT = ("digest_summary", 1)
@@ -48,10 +50,18 @@ class SummaryRequest:
     # Everyone's names in the workspace: never shown, never sent to the model; the
     # fallback leaves them out of its recurring words.
     names: tuple[str, ...] = ()
+    # What the focus questions are drawn from (handlers/digests/signals.py), strongest
+    # first; the model sees them in `figures`, the fallback asks their questions.
+    signals: tuple[Signal, ...] = ()
 
 
 class SummaryFailed(Exception):
     """The model could not give a usable summary; the message says why (no secrets)."""
+
+
+class SummarySkipped(SummaryFailed):
+    """The model was not asked: it stopped answering recently (the shared breaker is
+    open); the message says since when, why, and when it is asked again."""
 
 
 class Summarizer(Protocol):
@@ -61,17 +71,34 @@ class Summarizer(Protocol):
     async def complete(self, request: SummaryRequest) -> SummaryOutput: ...
 
 
-def clean_output(output: SummaryOutput, names: Iterable[str]) -> SummaryOutput | None:
-    """Every line made inert; None when fewer than three focus questions survive."""
+def clean_output(output: SummaryOutput, names: Iterable[str]) -> SummaryOutput:
+    """The answer as a coach may read it: set aside whole (`SummaryFailed`, saying why)
+    when any line gives instructions or singles a person out, or when fewer than three
+    focus questions keep their meaning; else every line made inert, and a line that
+    lost its meaning to what was removed dropped."""
     names = list(names)
+    labelled = [
+        (f"{label} {n}", line)
+        for label, values in (
+            ("theme", output.themes),
+            ("risk", output.risks),
+            ("focus question", output.focus_questions),
+        )
+        for n, line in enumerate(values, start=1)
+    ]
+    if why := problem(labelled, names):
+        raise SummaryFailed(f"the language model's answer was set aside: {why}")
 
     def lines(values: list[str], most: int) -> list[str]:
-        kept = [inert(v, names) for v in values]
-        return [v for v in kept if len(v) > 2][:most]
+        kept = [model_line(v, names) for v in values]
+        return [v for v in kept if v][:most]
 
     questions = lines(output.focus_questions, 3)
     if len(questions) < 3:
-        return None
+        raise SummaryFailed(
+            "the language model's answer was set aside: fewer than three focus questions "
+            "kept their meaning once links, contact details and names were removed"
+        )
     return SummaryOutput(
         themes=lines(output.themes, 5), risks=lines(output.risks, 5), focus_questions=questions
     )

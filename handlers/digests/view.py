@@ -20,6 +20,7 @@ from bot.core.messages import (
 )
 from handlers.commitments.follow_through import kept_text
 from handlers.digests.content import DigestContent
+from handlers.pulse.scoring import sparkline
 from prompts.texts import text
 from storage.digests.models import Digest
 
@@ -91,6 +92,8 @@ def _source(content: DigestContent) -> str:
     s = content.summary
     if s.source == "llm":
         return text("digest.summary.llm", model=s.model, prompt=s.prompt_version)
+    if s.skipped:
+        return text("digest.summary.skipped", model=s.model, reason=s.reason)
     reason = s.reason or "no language model configured"
     if s.model:  # a model was tried and failed
         return text(
@@ -104,6 +107,7 @@ def _bullets(lines: Sequence[str]) -> str:
 
 
 def _scores(content: DigestContent) -> list[Any]:
+    """What changed: the score, and whether the change is more than noise."""
     score = content.score
     if score is None:
         return [Text(text=text("digest.no_rounds"), style="notice")]
@@ -124,31 +128,148 @@ def _scores(content: DigestContent) -> list[Any]:
         ),
         Field_(label="Responses this period", value=rate),
     ]
-    blocks: list[Any] = [Fields(fields=tuple(fields))]
-    if content.stages:
-        stages = tuple(Field_(label=s.label, value=_num(s.score, s.change)) for s in content.stages)
-        blocks.append(Fields(fields=stages))
-    note = f"Round {score.round_number}; changes are {score.change_basis}."
-    blocks.append(Context(lines=(note, *([content.stale] if content.stale else []))))
+    lines = [f"Round {score.round_number}; changes are {score.change_basis}."]
+    if score.change is not None and score.noise is not None:
+        key = "digest.change.real" if score.real_change else "digest.change.noise"
+        lines.append(
+            text(
+                key,
+                change=score.change,
+                basis=score.change_basis,
+                noise=score.noise,
+                respondents=score.respondents,
+            )
+        )
+    if score.score is not None and score.favorable_share is not None:
+        lines.append(
+            text(
+                "digest.favorable.explain",
+                score=score.score,
+                favorable=score.favorable_share,
+                unfavorable=score.unfavorable_share or 0.0,
+                anchor=score.favorable_from or "agree",
+            )
+        )
+    lines += [content.stale] if content.stale else []
+    return [
+        Text(text=text("digest.change.heading"), style="heading"),
+        Fields(fields=tuple(fields)),
+        Context(lines=tuple(lines)),
+    ]
+
+
+def _scaled_sparkline(values: Sequence[float | None]) -> str:
+    """The sparkline over the series' own range, so a dip of ten points shows."""
+    shown = [v for v in values if v is not None]
+    if not shown:
+        return ""
+    low, high = min(shown), max(shown)
+    span = max(high - low, 1.0)
+    return sparkline([None if v is None else (v - low) / span * 99.9 for v in values])
+
+
+def _trend(content: DigestContent, image_url: str | None, digest_id: int) -> list[Any]:
+    story = content.story
+    values = content.trend.get("Score", [])
+    if story is None or not values:
+        return []
+    line = text(
+        "digest.story.line",
+        rounds=story.rounds,
+        low=story.low,
+        low_when=story.low_label,
+        high=story.high,
+        high_when=story.high_label,
+        latest=story.latest,
+        direction=story.direction,
+    )
+    if story.turn_label:
+        line += text("digest.story.turn", when=story.turn_label)
+    if story.latest_is_high and story.rounds > 2:
+        line += text("digest.story.high", rounds=story.rounds)
+    elif story.latest_is_low and story.rounds > 2:
+        line += text("digest.story.low", rounds=story.rounds)
+    spark = text("digest.trend", sparkline=_scaled_sparkline(values), rounds=len(values))
+    blocks: list[Any] = [
+        Text(text=text("digest.story.heading"), style="heading"),
+        Text(text=line),
+        Context(lines=(spark,)),
+    ]
+    if image_url and len(content.trend_labels) > 1:
+        blocks.append(
+            Image(
+                url=image_url,
+                alt="Trend of the team score and the four stages",
+                attachment=chart_attachment(digest_id),
+            )
+        )
     return blocks
+
+
+def _stages(content: DigestContent) -> list[Any]:
+    if not content.stages or content.score is None:
+        return []
+    fields = tuple(Field_(label=s.label, value=_num(s.score, s.change)) for s in content.stages)
+    shown = sorted((s.score, s.label) for s in content.stages if s.score is not None)
+    blocks: list[Any] = [
+        Text(text=text("digest.stages.heading"), style="heading"),
+        Fields(fields=fields),
+    ]
+    if len(shown) > 1:
+        (low, label), (next_, _) = shown[0], shown[1]
+        stage = next((s for s in content.signals if s.topic.startswith("stage:")), None)
+        note = (
+            text("digest.stages.weakest", stage=label, score=low, gap=next_ - low)
+            if stage is not None
+            else text("digest.stages.tie", gap=next_ - low)
+        )
+        blocks.append(Context(lines=(note,)))
+    return blocks
+
+
+def _items(content: DigestContent) -> list[Any]:
+    if content.score is None or content.score.score is None:
+        return []
+    heading = Text(text=text("digest.items.heading"), style="heading")
+    listed = content.weakest_items + content.strongest_items
+    if not listed:
+        return [heading, Context(lines=(text("digest.items.none"),))]
+    lines = [
+        text(
+            "digest.items.line",
+            text=i.text,
+            score=i.score,
+            favorable=i.favorable,
+            unfavorable=i.unfavorable,
+            split=text("digest.items.split") if i.split else "",
+        )
+        for i in listed
+    ]
+    return [heading, Text(text=_bullets(lines))]
 
 
 def _commitments(content: DigestContent) -> list[Any]:
     if content.follow is None:
         return []
     blocks: list[Any] = [Text(text=text("digest.follow.heading"), style="heading")]
+    gaps = []
+    if content.leaders_without:
+        gaps.append(text("digest.follow.without", names=", ".join(content.leaders_without)))
+    if content.pending:
+        gaps.append(text("digest.follow.pending", items="; ".join(content.pending[:6])))
+    gap_block = [Context(lines=tuple(gaps), literal=True)] if gaps else []
     if not content.follow:
-        return [*blocks, Context(lines=(text("digest.follow.none"),))]
+        return [*blocks, Context(lines=(text("digest.follow.none"),)), *gap_block]
     lines = [
         f"{f.person} — {f.behaviour[:150]}: {kept_text(f.kept_4, f.kept_12, f.counted)}"
         f" · streak {f.streak}" + ("" if f.status == "active" else f" · {f.status}")
         for f in content.follow[:12]
     ]
-    blocks.append(Text(text=_bullets(lines)))
+    blocks.append(Text(text=_bullets(lines), literal=True))
     notes = [f"{f.person}: “{f.reflection[:200]}”" for f in content.follow if f.reflection]
     if notes:
-        blocks.append(Context(lines=tuple(notes[:10])))
-    return blocks
+        blocks.append(Context(lines=tuple(notes[:10]), literal=True))
+    return blocks + gap_block
 
 
 def _contracts(content: DigestContent) -> list[Any]:
@@ -156,7 +277,7 @@ def _contracts(content: DigestContent) -> list[Any]:
         return []
     heading = Text(text=text("digest.contracts.heading"), style="heading")
     if not content.contracts:
-        return [heading, Context(lines=(text("digest.contracts.none"),))]
+        return [heading, Context(lines=(text("digest.contracts.none"),)), *_contract_story(content)]
     lines = [
         f"{c.norm[:150]} — "
         + (
@@ -166,7 +287,37 @@ def _contracts(content: DigestContent) -> list[Any]:
         )
         for c in content.contracts[:10]
     ]
-    return [heading, Text(text=_bullets(lines))]
+    blocks: list[Any] = [heading, Text(text=_bullets(lines), literal=True)]
+    return blocks + _contract_story(content)
+
+
+def _contract_story(content: DigestContent) -> list[Any]:
+    story = content.contract
+    if story is None:
+        return []
+    notes = []
+    if story.weakest is not None and story.weakest_percent is not None:
+        values = " → ".join(_num(v) for v in story.weakest_trend)
+        trend = text("digest.contract.trend", values=values) if len(story.weakest_trend) > 1 else ""
+        notes.append(
+            text(
+                "digest.contract.weakest",
+                norm=story.weakest[:150],
+                percent=story.weakest_percent,
+                trend=trend,
+            )
+        )
+    if story.version is not None:
+        notes.append(
+            text(
+                "digest.contract.unacknowledged",
+                version=story.version,
+                names=", ".join(story.unacknowledged),
+            )
+            if story.unacknowledged
+            else text("digest.contract.all_acknowledged", version=story.version)
+        )
+    return [Context(lines=tuple(notes), literal=True)] if notes else []
 
 
 def digest_message(
@@ -181,18 +332,10 @@ def digest_message(
         Text(text=heading, style="heading"),
         Context(lines=(_period(content), _source(content))),
         *_scores(content),
+        *_trend(content, image_url, digest_id),
+        *_stages(content),
+        *_items(content),
     ]
-    if content.trend.get("Score"):
-        spark = text("digest.trend", sparkline=content.sparkline, rounds=len(content.trend_labels))
-        blocks.append(Text(text=spark))
-    if image_url and len(content.trend_labels) > 1:
-        blocks.append(
-            Image(
-                url=image_url,
-                alt="Trend of the team score and the four stages",
-                attachment=chart_attachment(digest_id),
-            )
-        )
     if content.withheld:
         blocks.append(Context(lines=(text("digest.withheld.heading"), *content.withheld[:8])))
     if content.flags:
@@ -201,13 +344,20 @@ def digest_message(
     blocks += _contracts(content) + _commitments(content)
     blocks.append(Divider())
     blocks.append(Text(text=text("digest.themes.heading"), style="heading"))
-    blocks.append(Text(text=_bullets(s.themes) if s.themes else _no_themes(content)))
+    if s.themes:
+        blocks.append(Text(text=_bullets(s.themes), literal=True))
+    elif content.comments:
+        note = text("digest.comments.shown", count=len(content.comments))
+        blocks.append(Context(lines=(note,)))
+        blocks.append(Text(text=_bullets([f"“{c}”" for c in content.comments]), literal=True))
+    else:
+        blocks.append(Text(text=_no_themes(content)))
     if s.risks:
         blocks.append(Text(text=text("digest.risks.heading"), style="heading"))
-        blocks.append(Text(text=_bullets(s.risks)))
+        blocks.append(Text(text=_bullets(s.risks), literal=True))
     blocks.append(Text(text=text("digest.focus.heading"), style="heading"))
     numbered = "\n".join(f"{i}. {q}" for i, q in enumerate(s.focus_questions, start=1))
-    blocks.append(Text(text=numbered))
+    blocks.append(Text(text=numbered, literal=True))
     blocks.append(
         Buttons(
             buttons=(

@@ -68,3 +68,15 @@ class Digest(SQLModel, table=True):
     chart_token: str = Field(max_length=64)  # unguessable part of the chart URL
     outbox_key: str = Field(max_length=200)
     created_at: datetime = created_column()
+
+
+class ModelBreaker(SQLModel, table=True):
+    """The language model's failure state, shared by every process and CLI run: while
+    `open_until` is ahead, summaries skip the model (keyed by endpoint and model)."""
+
+    __tablename__ = "model_breaker"
+    key: str = Field(primary_key=True, max_length=300)
+    open_until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    tripped_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    reason: str = Field(max_length=300)
+    failures: int = 1  # in a row, since the model last answered

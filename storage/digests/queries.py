@@ -193,9 +193,9 @@ async def people_of(session: AsyncSession, team_id: int) -> list[tuple[Person, s
 
 async def people_and_names(
     session: AsyncSession, team_id: int, workspace_id: int
-) -> tuple[list[tuple[Person, str]], list[tuple[str, str]]]:
+) -> tuple[list[tuple[Person, str]], list[tuple[str, str, str | None]]]:
     """In one query: the team's members with their roles (as `people_of`), and the
-    name and handle of everyone in the workspace (for redaction, never shown)."""
+    name, handle and e-mail of everyone in the workspace (for redaction, never shown)."""
     query = (
         select(Person, Membership.role)
         .outerjoin(
@@ -206,9 +206,9 @@ async def people_and_names(
         .order_by(col(Person.id))
     )
     members: list[tuple[Person, str]] = []
-    names: dict[int, tuple[str, str]] = {}
+    names: dict[int, tuple[str, str, str | None]] = {}
     for person, role in (await session.exec(query)).all():
-        names[person.id or 0] = (person.name, person.handle)
+        names[person.id or 0] = (person.name, person.handle, person.email)
         if role is not None:
             members.append((person, role))
     return members, list(names.values())

@@ -75,7 +75,8 @@ async def test_missed_commitments_are_flagged_per_leader(tmp_path: Path, clock: 
     text = shown(row)
     assert "Ana missed 2 recent check-in(s) of “ask for dissent before every decision”." in text
     assert "Forgot in the budget meeting" in text  # the coach sees reflections
-    assert row.content["summary"]["focus_questions"][2].startswith("What got in the way")
+    questions = row.content["summary"]["focus_questions"]
+    assert any(q.startswith("What got in the way") for q in questions), questions
 
 
 async def test_coach_asks_lists_and_reopens_past_digests(

@@ -270,11 +270,11 @@ HOSTILE = "Tom & Jerry <b>bold</b> <@U123> <!channel> <!here> <https://evil.test
 LONG = HOSTILE + " " + "x" * 4000  # longer than any Block Kit text
 
 
-def mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
+def mrkdwn_texts(blocks: list[dict[str, Any]], kind: str = "mrkdwn") -> list[str]:
     parts: list[dict[str, Any]] = []
     for block in blocks:
         parts += [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
-    return [p["text"] for p in parts if p.get("type") == "mrkdwn"]
+    return [p["text"] for p in parts if p.get("type") == kind]
 
 
 def validate_hostile(payload: dict[str, Any]) -> None:
@@ -293,7 +293,9 @@ def validate_hostile(payload: dict[str, Any]) -> None:
     for said in [*texts, payload["text"]]:
         assert "<" not in said and ">" not in said, said  # ...escaped
         assert len(said) <= 3000
-    assert any(t.endswith("…") for t in texts)  # the 4,000-character one, shortened
+    # The 4,000-character one, shortened (what people or a model wrote goes as plain
+    # text, which Slack does not parse).
+    assert any(t.endswith("…") for t in texts + mrkdwn_texts(blocks, "plain_text"))
 
 
 async def hostile_org(tmp_path: Path, clock: FakeClock) -> tuple[Pulsecoach, dict[str, int]]:

@@ -154,7 +154,9 @@ const BLOCKS = {
   text(block) {
     const style = block.style || "plain";
     const tag = style === "heading" ? "h3" : "p";
-    return el(tag, { class: `block text text-${style}` }, rich(block.text));
+    // A literal text (what people or a model wrote) is never read as markup.
+    const body = block.literal ? String(block.text ?? "") : rich(block.text);
+    return el(tag, { class: `block text text-${style}` }, body);
   },
 
   question(block) {
@@ -226,7 +228,7 @@ const BLOCKS = {
     return el(
       "div",
       { class: "block context" },
-      (block.lines || []).map((line) => el("p", {}, rich(line))),
+      (block.lines || []).map((line) => el("p", {}, block.literal ? String(line) : rich(line))),
     );
   },
 
