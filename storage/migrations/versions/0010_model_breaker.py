@@ -1,6 +1,6 @@
 """the language model's failure state, shared by every process
 
-Revision ID: 0009
+Revision ID: 0010
 Revises: 0008
 Create Date: 2026-12-04 12:00:00
 """
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.core.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
