@@ -1,7 +1,7 @@
 """the language model's failure state, shared by every process
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 12:00:00
 """
 
