@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -107,6 +108,51 @@ class Database:
 
         return await asyncio.get_running_loop().run_in_executor(self._direct_thread, run)
 
+    async def scrub(self, rewritten: Sequence[str], vacuumed: Sequence[str] = ()) -> None:
+        """Make rows deleted or replaced by a committed transaction unreadable from the
+        database's files, not only from its tables.
+
+        PostgreSQL keeps dead row versions in a table's pages until a vacuum, and a
+        plain VACUUM leaves their bytes in the page's free space: `rewritten` tables get
+        VACUUM FULL (a new file, the old one unlinked; brief exclusive lock, so only
+        small tables), `vacuumed` ones a plain VACUUM (dead versions and their
+        transaction ids gone from every row header). VACUUM cannot run in a
+        transaction: an autocommit connection. SQLite overwrites deleted content with
+        zeros (secure_delete, set on every connection); VACUUM rebuilds the file and a
+        truncating checkpoint empties the -wal file, where old page images stay until
+        then."""
+        if self.dialect == "postgresql":
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                for table in rewritten:
+                    await autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
+                if vacuumed:
+                    names = ", ".join(f'"{t}"' for t in vacuumed)
+                    await autocommit.exec_driver_sql(f"VACUUM {names}")
+            return
+        if self._direct is None or self._direct_thread is None:
+            return  # an in-memory database: no file to scrub
+        direct = self._direct
+
+        def run() -> None:
+            raw = direct.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("VACUUM")
+                busy = 1
+                for _ in range(50):  # readers still on old frames: wait for them
+                    busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    if not busy:
+                        break
+                    time.sleep(0.1)
+                cursor.close()
+                if busy:
+                    raise RuntimeError("the WAL could not be checkpointed: a reader held it")
+            finally:
+                raw.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._direct_thread, run)
+
     async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(upgrade_to, revision)
@@ -164,4 +210,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # outbox) and skips an fsync per commit; only an OS crash could lose the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted content is overwritten with zeros, in the file and its WAL: a closed
+    # round's open answers and key leave no bytes in free pages (see Database.scrub).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
