@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -13,13 +14,19 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.tables  # noqa: F401  (registers every table on the metadata)
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 T = TypeVar("T")
@@ -124,6 +131,7 @@ class Database:
         if self.dialect == "postgresql":
             async with self.engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await _wait_for_older_snapshots(autocommit)
                 for table in rewritten:
                     await autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
                 if vacuumed:
@@ -171,6 +179,37 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(
                 self._direct_thread, self._direct.dispose
             )
+
+
+SNAPSHOT_WAIT_SECONDS = 30.0
+# Other sessions of this database holding a snapshot taken before now (a transaction,
+# an ANALYZE): a row deleted since is still visible to them, so VACUUM keeps it.
+_OLDER_SNAPSHOTS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
+    "AND age(backend_xmin) >= age(CAST(CAST(:horizon AS text) AS xid))"
+)
+
+
+async def _wait_for_older_snapshots(connection: AsyncConnection) -> None:
+    """Wait (a while) until no other session can still see what was just deleted."""
+    horizon = (
+        await connection.execute(  # as a 32-bit xid, which backend_xmin is
+            text(
+                "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text"
+            )
+        )
+    ).scalar_one()
+    deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+    while (await connection.execute(_OLDER_SNAPSHOTS, {"horizon": horizon})).scalar_one():
+        if time.monotonic() > deadline:
+            log.warning(
+                "scrub: a session has held a snapshot for %.0f s; VACUUM keeps the rows it "
+                "can still see until a later scrub",
+                SNAPSHOT_WAIT_SECONDS,
+            )
+            return
+        await asyncio.sleep(0.05)
 
 
 def upgrade_to(connection: Connection, revision: str) -> None:
