@@ -28,7 +28,7 @@ function node(tag, props = {}, children = []) {
 
 let counter = 0;
 
-function question(block) {
+function question(block, anchorsSaid) {
   const name = `q-${++counter}`;
   const choices = (block.choices || []).map((choice) => {
     const id = `${name}-${choice.value}`;
@@ -44,16 +44,19 @@ function question(block) {
       && String(block.selected) === String(choice.value);
     return node("span", { class: "pf-choice" }, [input, node("label", { for: id, text: choice.label })]);
   });
-  const anchors = block.low_label || block.high_label
+  // The scale's ends, said once above the first question while they stay the same.
+  const ends = `${block.low_label || ""}|${block.high_label || ""}`;
+  const anchors = (block.low_label || block.high_label) && !anchorsSaid.has(ends)
     ? node("div", { class: "pf-anchors" }, [
       node("span", { text: block.low_label || "" }),
       node("span", { text: block.high_label || "" }),
     ])
     : null;
-  return node("fieldset", { class: "pf-question", testid: `question-${block.input_id}` }, [
-    node("legend", { text: block.prompt }),
-    node("div", { class: "pf-scale" }, choices),
+  anchorsSaid.add(ends);
+  return node("div", { class: "pf-question", role: "radiogroup", "aria-labelledby": `${name}-p`, testid: `question-${block.input_id}` }, [
     anchors,
+    node("p", { class: "pf-prompt", id: `${name}-p`, text: block.prompt }),
+    node("div", { class: "pf-scale" }, choices),
   ]);
 }
 
@@ -89,8 +92,8 @@ function textInput(block, onChange) {
   return node("label", { class: "pf-input" }, [node("span", { class: "pf-label", text: block.label }), field, count]);
 }
 
-function render(block, onChange) {
-  if (block.type === "question") return question(block);
+function render(block, onChange, anchorsSaid) {
+  if (block.type === "question") return question(block, anchorsSaid);
   if (block.type === "input") return textInput(block, onChange);
   if (block.type === "text") {
     return node(block.style === "heading" ? "h3" : "p", { class: `pf-text-${block.style || "plain"}`, text: block.text });
@@ -123,12 +126,13 @@ export function openForm(form, submit) {
   const error = node("p", { class: "pf-error", role: "alert", testid: "form-error", hidden: true });
   const save = node("button", { type: "submit", class: "btn btn-primary", testid: "form-submit", text: form.submit_label });
   const cancel = node("button", { type: "button", class: "btn btn-default", testid: "form-cancel", text: "Cancel" });
+  const anchorsSaid = new Set();
   const body = node("div", { class: "pf-body" }, (form.blocks || []).map((block) =>
     render(block, (over) => {
       if (over) overLimit.add(block.input_id);
       else overLimit.delete(block.input_id);
       save.disabled = overLimit.size > 0;
-    })));
+    }, anchorsSaid)));
   const formNode = node("form", { method: "dialog", class: "pf-form" }, [
     node("header", { class: "pf-head" }, [node("h2", { text: form.title })]),
     body,
