@@ -182,12 +182,15 @@ class Database:
 
 
 SNAPSHOT_WAIT_SECONDS = 30.0
-# Other sessions of this database holding a snapshot taken before now (a transaction,
-# an ANALYZE): a row deleted since is still visible to them, so VACUUM keeps it.
+# Sessions of this database holding a snapshot from before now (a transaction, an
+# autovacuum ANALYZE), or a transaction id in any database of the server (a writer
+# elsewhere, e.g. CREATE DATABASE, holds the horizon back too): a row deleted since
+# may still count as visible, so VACUUM would keep it.
 _OLDER_SNAPSHOTS = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
-    "AND age(backend_xmin) >= age(CAST(CAST(:horizon AS text) AS xid))"
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (("
+    "datname = current_database() AND "
+    "age(backend_xmin) > age(CAST(CAST(:horizon AS text) AS xid))) OR "
+    "age(backend_xid) > age(CAST(CAST(:horizon AS text) AS xid)))"
 )
 
 
