@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_digest_commands(sub)
     add_schedule_commands(sub)
+    from bot.cli.forget import add_forget_command
+
+    add_forget_command(sub)
     return parser
 
 
