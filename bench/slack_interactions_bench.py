@@ -33,7 +33,7 @@ from sqlmodel import func, select
 from bench.slack_org import SECRET, build, database, seed, user_id
 from handlers.pulse.rounds import open_round
 from storage.core.db import Database
-from storage.pulse.models import PulseAnswer
+from storage.pulse.models import PulseOpenAnswer
 from tests.support.slack.helpers import block_action, interactive_body, signed_headers
 from tests.support.slack.standin import BOT_TOKEN, SlackStandIn
 
@@ -153,7 +153,7 @@ async def load(url: str, clicks: list[str], concurrency: int) -> tuple[list[floa
 
 async def stored(db: Database) -> int:
     async with db.session() as session:
-        return int((await session.exec(select(func.count()).select_from(PulseAnswer))).one())
+        return int((await session.exec(select(func.count()).select_from(PulseOpenAnswer))).one())
 
 
 async def all_stored(database_url: str, expected: int, deadline: float) -> float:

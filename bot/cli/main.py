@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli.teams import add_teams_commands
 
     add_teams_commands(sub)
+    from bot.cli.forget import add_forget_command
+
+    add_forget_command(sub)
     return parser
 
 

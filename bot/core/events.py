@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.messages import Message
+from bot.core.messages import Form, Message
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,13 @@ class TextEvent:
 @dataclass(frozen=True)
 class Reply:
     """What the adapter does in answer: update the clicked message in place, show a
-    short notice to the actor only, and/or send further messages to the actor."""
+    short notice to the actor only, send further messages to the actor, and/or open a
+    private form for the actor (never stored as a message: see `Form`)."""
 
     update: Message | None = None
     notice: str | None = None
     messages: tuple[Message, ...] = ()
+    form: Form | None = None
 
 
 class UnknownAction(LookupError):

@@ -34,10 +34,12 @@ class Choice(_Block):
 
 
 class Question(_Block):
-    """A question answered on a scale of choices (one click)."""
+    """A question answered on a scale of choices: in a message, one click; in a Form
+    (`input_id` set), a field whose chosen value is submitted with the form."""
 
     type: Literal["question"] = "question"
     action_id: str
+    input_id: str | None = None
     prompt: str
     choices: tuple[Choice, ...]
     selected: str | None = None
@@ -47,10 +49,14 @@ class Question(_Block):
 
 
 class Button(_Block):
+    """`form_action`: the button opens a private Form whose submission comes back as
+    this action (so a channel knows the submission belongs to this message)."""
+
     action_id: str
     value: str = ""
     label: str
     style: Literal["default", "primary", "danger"] = "default"
+    form_action: str | None = None
 
 
 class Buttons(_Block):
@@ -124,7 +130,23 @@ class Message(_Block):
                 ids.add(block.action_id)
             elif isinstance(block, Buttons):
                 ids.update(button.action_id for button in block.buttons)
+                ids.update(b.form_action for b in block.buttons if b.form_action)
         return ids
+
+
+class Form(_Block):
+    """A private form for one person: a Slack modal, the local chat's dialog, a Teams
+    dialog. Never kept as a chat message, so it may show what that person chose (their
+    own answers while a round is open) where no message may. Submitting it sends
+    `action_id` with `value`, and in `inputs` each question's chosen value by its
+    `input_id` and each text input's text (unanswered questions are left out)."""
+
+    ref: str
+    title: str
+    action_id: str
+    value: str
+    submit_label: str
+    blocks: tuple[Block, ...] = ()
 
 
 def notice(ref: str, text: str) -> Message:

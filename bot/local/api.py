@@ -2,8 +2,9 @@
 
 GET  /api/local/personas                       who you can be
 GET  /api/local/people/{handle}/messages       that person's chat (the last 100)
-POST /api/local/people/{handle}/actions        a click:
-     {message_id | message_ref, action_id, value, inputs}
+POST /api/local/people/{handle}/actions        a click or a form's submission:
+     {message_id | message_ref, action_id, value, inputs}; the answer may hold a
+     private `form` (shown in a dialog, never stored in the chat history)
 POST /api/local/people/{handle}/messages       a text message to the bot: {text}
 """
 
@@ -199,7 +200,10 @@ async def _answer(
         ACTION_SECONDS.labels("local").observe(time.perf_counter() - started)
     ACTIONS.labels("local", "ok").inc()
     stored = await _apply(request.app[DB_KEY], person, reply, clicked)
-    return web.json_response({"ok": True, "notice": reply.notice, "messages": stored})
+    answer: dict[str, Any] = {"ok": True, "notice": reply.notice, "messages": stored}
+    if reply.form is not None:  # private: in this answer only, never in the history
+        answer["form"] = reply.form.model_dump(mode="json")
+    return web.json_response(answer)
 
 
 async def _apply(

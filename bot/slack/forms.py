@@ -182,15 +182,24 @@ def modal(
 
 
 def inputs_of(state: Any) -> dict[str, str]:
-    """Typed text from a view's or message's `state.values`, by input id; what is not
-    shaped like Slack's state is left out."""
+    """Typed text and chosen options from a view's or message's `state.values`, by
+    input id (a menu left unchosen is left out); what is not shaped like Slack's state
+    is left out."""
     found: dict[str, str] = {}
     values = state.get("values") if isinstance(state, dict) else None
     for actions in values.values() if isinstance(values, dict) else ():
         for action_id, element in actions.items() if isinstance(actions, dict) else ():
-            if isinstance(element, dict) and element.get("type") == "plain_text_input":
+            if not isinstance(element, dict):
+                continue
+            kind = element.get("type")
+            if kind == "plain_text_input":
                 value = element.get("value")
                 found[str(action_id)] = value if isinstance(value, str) else ""
+            elif kind in ("static_select", "radio_buttons"):
+                option = element.get("selected_option")
+                chosen = option.get("value") if isinstance(option, dict) else None
+                if isinstance(chosen, str):
+                    found[str(action_id)] = chosen
     return found
 
 

@@ -11,6 +11,7 @@ opens a modal (see `bot/slack/forms.py`).
 from __future__ import annotations
 
 import ipaddress
+import json
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from bot.core.messages import (
     Text,
     TextInput,
 )
+from bot.core.messages import Form as PrivateForm
 from bot.slack import forms
 from bot.slack.blockkit import (
     ACTIONS_ELEMENTS,
@@ -42,7 +44,12 @@ from bot.slack.blockkit import (
     FIELDS_PER_SECTION,
     HEADER_TEXT,
     IMAGE_URL,
+    INPUT_LABEL,
     MESSAGE_BLOCKS,
+    MODAL_BUTTON,
+    MODAL_TITLE,
+    PLACEHOLDER,
+    PRIVATE_METADATA,
     SURFACE_BLOCKS,
     clip,
     escape,
@@ -316,3 +323,55 @@ def form_modal(message: Message, metadata: dict[str, Any]) -> dict[str, Any] | N
         (b.text for b in message.blocks if isinstance(b, Text) and b.style == "heading"), None
     )
     return forms.modal(form, metadata, title=heading, intro=intro[: SURFACE_BLOCKS - 10])
+
+
+def private_form_modal(form: PrivateForm, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A neutral private form as a modal: a modal is no message, so Slack keeps no
+    version of it in the conversation, its history or its exports. Each question is
+    one compact menu (its ends labelled); the answers come back in its submission."""
+    ids = _Ids()
+    blocks: list[dict[str, Any]] = []
+    for block in form.blocks:
+        if isinstance(block, Question) and block.input_id:
+            blocks.append(_menu(block))
+        elif isinstance(block, TextInput):
+            blocks.append(forms.inline_input(block, f"in|{block.input_id}"))
+        else:
+            blocks += _block(block, form.ref, ids)
+    packed = json.dumps(metadata, separators=(",", ":"))
+    if len(packed) > PRIVATE_METADATA:
+        packed = json.dumps({k: v for k, v in metadata.items() if k not in ("r", "x")})
+    return {
+        "type": "modal",
+        "callback_id": forms.CALLBACK,
+        "title": plain(form.title, MODAL_TITLE),
+        "submit": plain(form.submit_label, MODAL_BUTTON),
+        "close": plain(say("slack.modal.cancel"), MODAL_BUTTON),
+        "private_metadata": packed,
+        "blocks": _fit(blocks, SURFACE_BLOCKS),
+    }
+
+
+def _menu(question: Question) -> dict[str, Any]:
+    last = len(question.choices) - 1
+    options = []
+    for n, choice in enumerate(question.choices):
+        anchor = question.low_label if n == 0 else question.high_label if n == last else None
+        label = f"{choice.label} — {anchor}" if anchor else choice.label
+        options.append({"text": plain(label, BUTTON_TEXT), "value": choice.value})
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": question.input_id,
+        "placeholder": plain(say("slack.form.choose"), PLACEHOLDER),
+        "options": options[:100],
+    }
+    chosen = next((o for o in options if o["value"] == question.selected), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return {
+        "type": "input",
+        "block_id": f"in|{question.input_id}",
+        "optional": True,  # an item left unanswered stays unanswered
+        "label": plain(question.prompt, INPUT_LABEL),
+        "element": element,
+    }

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.events import Reply
+from bot.core.messages import Form as PrivateForm
 from bot.core.messages import Message
 from bot.core.messenger import PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack import forms
@@ -32,7 +33,7 @@ from bot.slack.blockkit import MODAL_BUTTON, MODAL_TITLE, escape, plain
 from bot.slack.commands import slack_form
 from bot.slack.home import Home
 from bot.slack.link import SlackLink
-from bot.slack.render import form_modal, render_message, render_surface
+from bot.slack.render import form_modal, private_form_modal, render_message, render_surface
 from bot.slack.responses import slack_error_code
 from bot.slack.sender import SlackMessenger
 from bot.slack.updates import MessageUpdates
@@ -98,6 +99,8 @@ class Replies:
         self.updates = updates
 
     async def apply(self, reply: Reply, surface: Surface, person_id: int) -> None:
+        if reply.form is not None:
+            await self.open_private(reply.form, surface)
         messages = list(reply.messages)
         form = next((m for m in messages if forms.form_of(m) is not None), None)
         if form is not None and surface.trigger_fresh and await self.open_form(form, surface):
@@ -123,6 +126,16 @@ class Replies:
             return False
         view = form_modal(message, surface.metadata(form.action_id, form.value, replace))
         return view is not None and await self._open(surface, view)
+
+    async def open_private(self, form: PrivateForm, surface: Surface) -> None:
+        """A private form as a modal; its submission updates the message it came from.
+        Slack gives 3 s to open one: when the trigger went stale, the person is asked
+        to press the button again."""
+        metadata = surface.metadata(form.action_id, form.value, replace=True)
+        if not (
+            surface.trigger_fresh and await self._open(surface, private_form_modal(form, metadata))
+        ):
+            await self.notice(say("slack.form.again"), surface)
 
     async def open_opener(self, form: forms.Form, surface: Surface) -> bool:
         """The modal behind an opener button; its submission replaces the message."""

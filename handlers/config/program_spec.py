@@ -32,6 +32,18 @@ class ThresholdsSpec(Spec):
     respondents: StrictInt = Field(3, ge=3, le=50)
     comments: StrictInt = Field(5, ge=3, le=50)
 
+    @model_validator(mode="after")
+    def _comments_never_below_respondents(self) -> ThresholdsSpec:
+        # Comments under the respondent threshold would show what the scores withhold:
+        # with 3 of 5 needed for scores, 3 people's comments would be readable.
+        if self.comments < self.respondents:
+            raise FieldError(
+                ("comments",),
+                f"must be at least the respondents threshold ({self.respondents}): comments "
+                "from fewer people than scores need would show what the scores withhold",
+            )
+        return self
+
 
 class ProgramSpec(Spec):
     key: Key

@@ -2,10 +2,10 @@
 role (`view`), and the admin's program settings in chat (`admin`)."""
 
 from handlers.context import Feature
-from handlers.home import admin, commands, view
+from handlers.home import admin, commands, forget, view
 
 FEATURE = Feature(
     name="home",
-    actions={**commands.ACTIONS, **admin.ACTIONS, **view.ACTIONS},
-    commands={**commands.COMMANDS, **admin.COMMANDS, **view.COMMANDS},
+    actions={**commands.ACTIONS, **admin.ACTIONS, **view.ACTIONS, **forget.ACTIONS},
+    commands={**commands.COMMANDS, **admin.COMMANDS, **view.COMMANDS, **forget.COMMANDS},
 )

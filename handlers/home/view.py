@@ -112,12 +112,10 @@ async def _pulse_cards(services: Services, person: Person, team: Team) -> list[M
             if respondent is None:
                 continue
             mine = await pulse.answers_of(session, round_.id or 0, respondent)
-            comment = await pulse.comment_of(session, round_.id or 0, respondent)
             tz = person_timezone(person, team, workspace)
             instrument = instrument_for(services, program)
-            cards.append(
-                pulse_message(round_, team.name, instrument, tz, mine, comment, person.locale)
-            )
+            # Progress and the Answer button only: the values are in the private form.
+            cards.append(pulse_message(round_, team.name, instrument, tz, mine, person.locale))
     if not cards:
         note = text("home.view.no_pulse", person.locale, team=team.name)
         cards.append(

@@ -1,5 +1,9 @@
-"""Closing a round: the key is destroyed, late messages cancelled, everyone's copy of
-the pulse replaced, the fatigue governor updated and the results relayed."""
+"""Closing a round: its answers sealed and the key destroyed (storage/pulse/seal.py),
+late messages cancelled, everyone's copy of the pulse replaced, the fatigue governor
+updated and the results relayed; then the database scrubbed of what the open round
+left in its files. All of it here, whether or not a sender is running: the local
+chat's copies of the round's message are removed in the same transaction (the outbox
+then delivers the closing note as a new message)."""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from handlers.pulse.rounds import (
     RoundClosed,
     team_and_program,
 )
-from handlers.pulse.view import closed_message, paused_message
+from handlers.pulse.view import closed_message, paused_message, round_ref
 from scheduler.calendar.people import person_timezone
+from storage.channels import local_inbox
 from storage.core import audit, directory, outbox
 from storage.core.models import Role
 from storage.pulse import rounds as pulse
+from storage.pulse import seal
 from storage.pulse.models import PulseRound
 
 
@@ -34,6 +40,8 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
         await pulse.close_round(session, round_, now)
         await outbox.cancel_pending(session, f"pulse:{round_id}:", "the round closed")
         invites = await pulse.invites(session, round_id)
+        # Each copy's version and update time counted that person's saves: gone.
+        await local_inbox.remove(session, [i.person_id for i in invites], round_ref(round_id))
         answered = sum(1 for i in invites if i.answered)
         paused: list[str] = []
         batch: list[outbox.Outgoing] = []
@@ -87,6 +95,7 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
             await session.flush()
             await _relay_results(services, session, team.key, round_id)
         team_key = team.key
+    await services.db.scrub(seal.REWRITTEN, seal.VACUUMED)
     return RoundClosed(round_id, team_key, len(invites), answered, paused)
 
 

@@ -9,26 +9,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from handlers.context import ActionHandler, CommandHandler, Services, no_team, which_team
+from handlers.pulse.answers import Invitee, RoundSnapshot
 from handlers.pulse.close import close_team_round
 from handlers.pulse.results import ensure_can_see, results_message, team_results
-from handlers.pulse.rounds import RoundOpened, instrument_for, open_round, team_and_program
+from handlers.pulse.rounds import RoundOpened, open_round, team_and_program
 from handlers.pulse.view import (
     ANSWER,
-    COMMENT,
     COMMENT_INPUT,
     COMMENT_MAX,
+    OPEN,
     RESUME,
     SKIP,
     SNOOZE,
-    pulse_message,
+    SUBMIT,
     status_message,
 )
 from prompts.texts import text
-from scheduler.calendar.people import person_timezone
 from storage.core import directory, outbox
 from storage.core.models import Person, Role
+from storage.pulse import answers as pulse_answers
 from storage.pulse import rounds as pulse
-from storage.pulse.models import PulseInvite, PulseProgram, PulseRound
+from storage.pulse.models import PulseInvite, PulseRound
 
 SNOOZE_DAYS = 14
 
@@ -54,68 +55,112 @@ def _round_id(value: str) -> int:
         raise Refused(text("pulse.refused.unreadable")) from None
 
 
-async def _rerender(
-    services: Services, session: AsyncSession, round_: PulseRound, person: Person, respondent: str
-) -> Reply:
-    team = await directory.team(session, round_.team_id)
-    program = await session.get(PulseProgram, round_.program_id)
-    assert team is not None and program is not None
-    workspace = await directory.workspace(session, team.workspace_id)
-    mine = await pulse.answers_of(session, round_.id or 0, respondent)
-    comment = await pulse.comment_of(session, round_.id or 0, respondent)
-    message = pulse_message(
-        round_,
-        team.name,
-        instrument_for(services, program),
-        person_timezone(person, team, workspace),
-        mine,
-        comment,
-        person.locale,
-    )
-    return Reply(update=message)
-
-
 async def on_answer(services: Services, event: ActionEvent) -> Reply:
-    """One click on the scale: checked against the round's snapshot, stored with the
-    next group commit (handlers/pulse_answers.py), the message shown again."""
+    """One answer by itself (API clients; the form submits all at once): checked
+    against the round's snapshot, stored with the next group commit
+    (handlers/pulse/answers.py); the kept message shows progress only."""
     parts = event.value.split(":")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[2].lstrip("-").isdigit():
         raise Refused(text("pulse.refused.unreadable"))
     round_id, item_key, score = int(parts[0]), parts[1], int(parts[2])
     person_id = event.actor.person_id
+    snapshot, invitee = await _snapshot_for(services, round_id, person_id)
+    if item_key not in snapshot.round.item_keys:
+        raise Refused(text("pulse.refused.item"))
+    _check_scale(snapshot, score)
+    respondent = snapshot.respondent(person_id)
+    if respondent is None:
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    mine, _ = await services.answers.store(snapshot, person_id, respondent, item_key, score)
+    return Reply(update=snapshot.layout(invitee).message(mine))
+
+
+async def _snapshot_for(
+    services: Services, round_id: int, person_id: int
+) -> tuple[RoundSnapshot, Invitee]:
+    """The open round's snapshot and this person's place in it; refuses forged,
+    foreign and late clicks."""
     snapshot = await services.answers.snapshot(round_id)
     invitee = snapshot.invitees.get(person_id) if snapshot else None
     if snapshot is None or invitee is None:
         raise Refused(text("pulse.refused.not_invited"))
     if snapshot.round.status != "open":
         raise Refused(text("pulse.closed.refused", invitee.locale))
-    if item_key not in snapshot.round.item_keys:
-        raise Refused(text("pulse.refused.item"))
+    return snapshot, invitee
+
+
+def _check_scale(snapshot: RoundSnapshot, score: int) -> None:
     scale = snapshot.instrument.scale
     if not scale.min <= score <= scale.max:
         raise Refused(text("pulse.refused.scale", min=scale.min, max=scale.max, score=score))
+
+
+async def on_open(services: Services, event: ActionEvent) -> Reply:
+    """The Answer button: the person's private form, read from the open round."""
+    round_id = _round_id(event.value)
+    snapshot, invitee = await _snapshot_for(services, round_id, event.actor.person_id)
+    respondent = snapshot.respondent(event.actor.person_id)
+    if respondent is None:
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    async with services.db.session() as session:
+        mine = await pulse.answers_of(session, round_id, respondent)
+        comment = await pulse.comment_of(session, round_id, respondent)
+    return Reply(form=snapshot.layout(invitee).form(mine, comment))
+
+
+def _form_answers(snapshot: RoundSnapshot, inputs: dict[str, str]) -> dict[str, int]:
+    """The chosen scores by item; an empty choice is left unanswered."""
+    answers: dict[str, int] = {}
+    for field, raw in inputs.items():
+        if field == COMMENT_INPUT:
+            continue
+        if field not in snapshot.round.item_keys:
+            raise Refused(text("pulse.refused.input", field=field))
+        chosen = raw.strip()
+        if not chosen:
+            continue
+        if not chosen.lstrip("-").isdigit():
+            raise Refused(text("pulse.refused.unreadable"))
+        _check_scale(snapshot, int(chosen))
+        answers[field] = int(chosen)
+    return answers
+
+
+async def on_submit(services: Services, event: ActionEvent) -> Reply:
+    """The private form, submitted: every answer and the comment in one transaction.
+    The kept message is updated to the person's progress, and no notice is stored
+    (a per-person "saved" note would mark who answered when)."""
+    round_id = _round_id(event.value)
+    person_id = event.actor.person_id
+    snapshot, invitee = await _snapshot_for(services, round_id, person_id)
+    answers = _form_answers(snapshot, event.inputs)
+    comment = event.inputs.get(COMMENT_INPUT, "").strip() or None
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise Refused(text("pulse.comment.too_long", max=COMMENT_MAX, length=len(comment)))
     respondent = snapshot.respondent(person_id)
     if respondent is None:
         raise Refused(text("pulse.closed.refused", invitee.locale))
-    mine, comment = await services.answers.store(snapshot, person_id, respondent, item_key, score)
-    return Reply(update=snapshot.layout(invitee).message(mine, comment))
-
-
-async def on_comment(services: Services, event: ActionEvent) -> Reply:
-    round_id = _round_id(event.value)
-    comment = event.inputs.get(COMMENT_INPUT, "").strip()
-    if not comment:
-        raise Refused(text("pulse.comment.empty"))
-    if len(comment) > COMMENT_MAX:
-        raise Refused(text("pulse.comment.too_long", max=COMMENT_MAX, length=len(comment)))
-    async with services.db.session() as session:
-        round_, _, person = await _round_for(session, event, round_id)
-        respondent = await pulse.respondent_token(session, round_, person.id or 0)
-        if respondent is None:
-            raise Refused(text("pulse.closed.refused", person.locale))
-        await pulse.save_comment(session, round_id, respondent, comment)
-        reply = await _rerender(services, session, round_, person, respondent)
-    return Reply(update=reply.update, notice=text("pulse.comment.saved", person.locale))
+    nudges = f"pulse:{round_id}:remind:{person_id}:"
+    saved = await services.db.transact(
+        lambda connection: pulse_answers.store_form(
+            connection,
+            round_id,
+            person_id,
+            respondent,
+            answers,
+            comment,
+            nudges,
+            with_comment=COMMENT_INPUT in event.inputs,
+        )
+    )
+    if saved is None:
+        services.answers.forget(round_id)
+        raise Refused(text("pulse.closed.refused", invitee.locale))
+    if not (answers or comment or saved.comment_changed):  # wrote nothing
+        raise Refused(text("pulse.form.empty", invitee.locale))
+    if saved.answers or saved.comment:
+        snapshot.answered.add(person_id)
+    return Reply(update=snapshot.layout(invitee).message(saved.answers))
 
 
 async def kept_answers(session: AsyncSession, round_: PulseRound, person: Person) -> int:
@@ -280,7 +325,8 @@ async def cmd_resume(services: Services, event: TextEvent, args: list[str]) -> R
 
 ACTIONS: dict[str, ActionHandler] = {
     ANSWER: on_answer,
-    COMMENT: on_comment,
+    OPEN: on_open,
+    SUBMIT: on_submit,
     SKIP: on_skip,
     SNOOZE: on_snooze,
     RESUME: on_resume,

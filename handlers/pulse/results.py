@@ -24,6 +24,7 @@ from handlers.pulse.scoring import (
     sparkline,
     summarize,
 )
+from handlers.pulse.visibility import apply_rule, comment_threshold
 from prompts.instruments import STAGE_LABELS, Instrument
 from prompts.texts import text
 from storage.core.models import Team
@@ -108,8 +109,9 @@ async def rounds_results(
     ids = [r.id or 0 for r, _ in rounds]
     answers = await pulse_history.responses(session, ids)
     texts = await pulse_history.comments(session, ids)
+    answered = await pulse_history.answered_by(session, ids)
     instrument = instrument_for(services, program)
-    results = []
+    summaries = []
     for round_, invited in rounds:
         rid = round_.id or 0
         summary = summarize(
@@ -118,10 +120,15 @@ async def rounds_results(
             invited=max(invited, len({a[0] for a in answers[rid]})),
             threshold=round_.min_respondents,
         )
-        if summary.respondents >= round_.min_comments:
+        summaries.append((summary, answered[rid], round_.min_respondents, round_.min_comments))
+    results = []
+    for (round_, _), summary in zip(rounds, apply_rule(summaries), strict=True):
+        rid = round_.id or 0
+        comments_from = comment_threshold(round_.min_respondents, round_.min_comments)
+        if summary.respondents >= comments_from:
             results.append(RoundResult(round_, summary, texts[rid], None))
         else:
-            reason = f"{summary.respondents} respondents; comments show from {round_.min_comments}"
+            reason = f"{summary.respondents} respondents; comments show from {comments_from}"
             results.append(RoundResult(round_, summary, None, reason))
     return TeamResults(team.key, team.name, instrument, results)
 
@@ -135,6 +142,8 @@ def spread_lines(instrument: Instrument, stat: Stat) -> tuple[str, ...]:
     """The spread, labelled: on the scale people answered (before reverse scoring),
     with a word on the reversed questions when the instrument has any."""
     scale = instrument.scale
+    if not stat.answered:  # withheld under the comment threshold (handlers/pulse/visibility)
+        return (text("results.spread.withheld"),)
     line = text(
         "results.spread",
         low=f"{scale.min} = {scale.anchor_for(scale.min)}",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.messages import (
-    Block,
     Button,
     Buttons,
     Choice,
     Context,
-    Divider,
+    Form,
     Message,
     Question,
     Text,
@@ -22,7 +22,8 @@ from prompts.texts import text
 from storage.pulse.models import PulseRound
 
 ANSWER = "pulse.answer"
-COMMENT = "pulse.comment"
+OPEN = "pulse.open"
+SUBMIT = "pulse.submit"
 SKIP = "pulse.skip"
 SNOOZE = "pulse.snooze"
 RESUME = "pulse.resume"
@@ -40,9 +41,12 @@ def local_time(when: datetime, tz: ZoneInfo) -> str:
 
 
 class PulseLayout:
-    """What one round's message looks like for one locale and time zone, except the
-    person's answers and comment: built once, then every click's message is put
-    together from these parts (the message is rebuilt after each click)."""
+    """One round as one locale and time zone sees it, built once per round.
+
+    Two views: `message`, the chat message every channel keeps (Slack and Teams keep
+    every version of it), which says how far the person got and never what they
+    chose; and `form`, the private form (a Slack modal, the local chat's dialog)
+    opened from its Answer button, read from the open round, never stored."""
 
     def __init__(
         self, round_: PulseRound, team_name: str, instrument: Instrument, tz: ZoneInfo, locale: str
@@ -52,81 +56,106 @@ class PulseLayout:
         self.locale = locale
         self.keys = tuple(round_.item_keys)
         self.closes = local_time(round_.closes_at, tz)
+        self.value = str(round_.id)
         scale = instrument.scale
-        self.head = (
-            Text(text=text("pulse.intro.heading", locale, team=team_name), style="heading"),
-            Text(text=instrument.intro_for(locale)),
+        self.heading = Text(
+            text=text("pulse.intro.heading", locale, team=team_name), style="heading"
         )
+        self.title = text("pulse.form.title", locale)
+        self.intro = Text(text=instrument.intro_for(locale))
         self.choices = tuple(Choice(value=str(point), label=str(point)) for point in scale.points)
         self.anchors = (scale.anchor_for(scale.min, locale), scale.anchor_for(scale.max, locale))
         self.prompts = {
             key: f"{number}. {instrument.item(key).text_for(locale)}"
             for number, key in enumerate(self.keys, start=1)
         }
-        self.value_prefix = f"{round_.id}:"
-        # Each item as it looks unanswered (None) and with a point chosen, made on first use.
-        self.questions: dict[tuple[str, str | None], Question] = {}
-        self.comment_box = self._comment_box("")
-        self.buttons = Buttons(
-            buttons=(
-                Button(
-                    action_id=COMMENT,
-                    value=str(round_.id),
-                    label=text("pulse.button.comment", locale),
-                ),
-                Button(
-                    action_id=SKIP, value=str(round_.id), label=text("pulse.button.skip", locale)
-                ),
-                Button(
-                    action_id=SNOOZE,
-                    value=str(round_.id),
-                    label=text("pulse.button.snooze", locale),
-                ),
-            )
+        self.prompt = Text(
+            text=text("pulse.prompt", locale, total=len(self.keys), closes=self.closes)
         )
         privacy_key = "pulse.anonymous" if round_.privacy == "anonymous" else "pulse.confidential"
         self.privacy = text(privacy_key, locale, threshold=round_.min_respondents)
-        self.done = Text(text=text("pulse.done", locale, total=len(self.keys)), style="notice")
+        self.more = (
+            Button(action_id=SKIP, value=self.value, label=text("pulse.button.skip", locale)),
+            Button(action_id=SNOOZE, value=self.value, label=text("pulse.button.snooze", locale)),
+        )
 
-    def question(self, key: str, selected: str | None) -> Question:
-        found = self.questions.get((key, selected))
-        if found is None:
-            low, high = self.anchors
-            found = self.questions[(key, selected)] = Question(
+    def _opener(self, label_key: str) -> Button:
+        return Button(
+            action_id=OPEN,
+            value=self.value,
+            label=text(label_key, self.locale),
+            style="primary",
+            form_action=SUBMIT,
+        )
+
+    def message(self, mine: Mapping[str, object]) -> Message:
+        """The kept message: progress only ("3 of 7 answered"), never a value."""
+        total = len(self.keys)
+        answered = sum(1 for key in self.keys if key in mine)
+        if answered == 0:
+            opener, status = "pulse.button.answer", None
+        elif answered < total:
+            opener = "pulse.button.continue"
+            status = text("pulse.progress", self.locale, answered=answered, total=total)
+        else:
+            opener, status = "pulse.button.change", text("pulse.answered", self.locale)
+        lines = (status, self.privacy) if status else (self.privacy,)
+        summary = status or text("pulse.prompt", self.locale, total=total, closes=self.closes)
+        return Message(
+            ref=self.ref,
+            text=f"{self.heading.text}: {summary}",
+            blocks=(
+                self.heading,
+                self.prompt,
+                Buttons(buttons=(self._opener(opener), *self.more)),
+                Context(lines=lines),
+            ),
+        )
+
+    def form(self, mine: Mapping[str, int], comment: str | None) -> Form:
+        """The private form: every item with the person's own answer selected, the
+        comment box with their saved comment, the limit and whether it is saved."""
+        low, high = self.anchors
+        questions = tuple(
+            Question(
                 action_id=ANSWER,
+                input_id=key,
                 prompt=self.prompts[key],
                 choices=self.choices,
-                selected=selected,
-                value_prefix=f"{self.value_prefix}{key}:",
+                selected=str(mine[key]) if key in mine else None,
                 low_label=low,
                 high_label=high,
             )
-        return found
-
-    def _comment_box(self, comment: str) -> TextInput:
-        return TextInput(
-            input_id=COMMENT_INPUT,
-            label=text("pulse.comment.label", self.locale),
-            placeholder=text("pulse.comment.placeholder", self.locale),
-            multiline=True,
-            value=comment,
-            max_length=COMMENT_MAX,
+            for key in self.keys
         )
-
-    def message(self, mine: dict[str, int], comment: str | None = None) -> Message:
-        total = len(self.keys)
         answered = sum(1 for key in self.keys if key in mine)
-        progress = text(
-            "pulse.progress", self.locale, answered=answered, total=total, closes=self.closes
+        saved = (
+            text("pulse.comment.saved_note", self.locale, length=len(comment), max=COMMENT_MAX)
+            if comment
+            else text("pulse.comment.limit", self.locale, max=COMMENT_MAX)
         )
-        blocks: list[Block] = [*self.head]
-        for key in self.keys:
-            blocks.append(self.question(key, str(mine[key]) if key in mine else None))
-        blocks += [self._comment_box(comment) if comment else self.comment_box, self.buttons]
-        if answered == total:
-            blocks.append(self.done)
-        blocks += [Divider(), Context(lines=(progress, self.privacy))]
-        return Message(ref=self.ref, text=progress, blocks=tuple(blocks))
+        progress = text("pulse.progress", self.locale, answered=answered, total=len(self.keys))
+        return Form(
+            ref=self.ref,
+            title=self.title,
+            action_id=SUBMIT,
+            value=self.value,
+            submit_label=text("pulse.button.save", self.locale),
+            blocks=(
+                self.heading,
+                self.intro,
+                *questions,
+                TextInput(
+                    input_id=COMMENT_INPUT,
+                    label=text("pulse.comment.label", self.locale),
+                    placeholder=text("pulse.comment.placeholder", self.locale),
+                    multiline=True,
+                    value=comment or "",
+                    max_length=COMMENT_MAX,
+                ),
+                Context(lines=(saved, progress, self.privacy)),
+            ),
+        )
 
 
 def pulse_message(
@@ -134,13 +163,12 @@ def pulse_message(
     team_name: str,
     instrument: Instrument,
     tz: ZoneInfo,
-    mine: dict[str, int],
-    comment: str | None = None,
+    mine: Mapping[str, object],
     locale: str = "en",
 ) -> Message:
-    """One message with every item as a row of scale buttons, the person's own
-    answers highlighted (shown to them alone), and a running count."""
-    return PulseLayout(round_, team_name, instrument, tz, locale).message(mine, comment)
+    """The kept message of one person's round: a short prompt, how far they got, and
+    the Answer button that opens their private form."""
+    return PulseLayout(round_, team_name, instrument, tz, locale).message(mine)
 
 
 def closed_message(

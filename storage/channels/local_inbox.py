@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,3 +66,13 @@ async def history(session: AsyncSession, person_id: int, limit: int = 100) -> li
         .limit(limit)
     )
     return list(reversed((await session.exec(query)).all()))
+
+
+async def remove(session: AsyncSession, person_ids: Sequence[int], ref: str) -> None:
+    """Delete these people's message `ref` (every version: the row goes)."""
+    if person_ids:
+        await session.exec(
+            delete(LocalMessage).where(
+                col(LocalMessage.person_id).in_(list(person_ids)), col(LocalMessage.ref) == ref
+            )
+        )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,13 +14,19 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.tables  # noqa: F401  (registers every table on the metadata)
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 T = TypeVar("T")
@@ -107,6 +115,52 @@ class Database:
 
         return await asyncio.get_running_loop().run_in_executor(self._direct_thread, run)
 
+    async def scrub(self, rewritten: Sequence[str], vacuumed: Sequence[str] = ()) -> None:
+        """Make rows deleted or replaced by a committed transaction unreadable from the
+        database's files, not only from its tables.
+
+        PostgreSQL keeps dead row versions in a table's pages until a vacuum, and a
+        plain VACUUM leaves their bytes in the page's free space: `rewritten` tables get
+        VACUUM FULL (a new file, the old one unlinked; brief exclusive lock, so only
+        small tables), `vacuumed` ones a plain VACUUM (dead versions and their
+        transaction ids gone from every row header). VACUUM cannot run in a
+        transaction: an autocommit connection. SQLite overwrites deleted content with
+        zeros (secure_delete, set on every connection); VACUUM rebuilds the file and a
+        truncating checkpoint empties the -wal file, where old page images stay until
+        then."""
+        if self.dialect == "postgresql":
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await _wait_for_older_snapshots(autocommit)
+                for table in rewritten:
+                    await autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
+                if vacuumed:
+                    names = ", ".join(f'"{t}"' for t in vacuumed)
+                    await autocommit.exec_driver_sql(f"VACUUM {names}")
+            return
+        if self._direct is None or self._direct_thread is None:
+            return  # an in-memory database: no file to scrub
+        direct = self._direct
+
+        def run() -> None:
+            raw = direct.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("VACUUM")
+                busy = 1
+                for _ in range(50):  # readers still on old frames: wait for them
+                    busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    if not busy:
+                        break
+                    time.sleep(0.1)
+                cursor.close()
+                if busy:
+                    raise RuntimeError("the WAL could not be checkpointed: a reader held it")
+            finally:
+                raw.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._direct_thread, run)
+
     async def upgrade(self, revision: str = "head") -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(upgrade_to, revision)
@@ -125,6 +179,40 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(
                 self._direct_thread, self._direct.dispose
             )
+
+
+SNAPSHOT_WAIT_SECONDS = 30.0
+# Sessions of this database holding a snapshot from before now (a transaction, an
+# autovacuum ANALYZE), or a transaction id in any database of the server (a writer
+# elsewhere, e.g. CREATE DATABASE, holds the horizon back too): a row deleted since
+# may still count as visible, so VACUUM would keep it.
+_OLDER_SNAPSHOTS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (("
+    "datname = current_database() AND "
+    "age(backend_xmin) > age(CAST(CAST(:horizon AS text) AS xid))) OR "
+    "age(backend_xid) > age(CAST(CAST(:horizon AS text) AS xid)))"
+)
+
+
+async def _wait_for_older_snapshots(connection: AsyncConnection) -> None:
+    """Wait (a while) until no other session can still see what was just deleted."""
+    horizon = (
+        await connection.execute(  # as a 32-bit xid, which backend_xmin is
+            text(
+                "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text"
+            )
+        )
+    ).scalar_one()
+    deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+    while (await connection.execute(_OLDER_SNAPSHOTS, {"horizon": horizon})).scalar_one():
+        if time.monotonic() > deadline:
+            log.warning(
+                "scrub: a session has held a snapshot for %.0f s; VACUUM keeps the rows it "
+                "can still see until a later scrub",
+                SNAPSHOT_WAIT_SECONDS,
+            )
+            return
+        await asyncio.sleep(0.05)
 
 
 def upgrade_to(connection: Connection, revision: str) -> None:
@@ -164,4 +252,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # outbox) and skips an fsync per commit; only an OS crash could lose the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted content is overwritten with zeros, in the file and its WAL: a closed
+    # round's open answers and key leave no bytes in free pages (see Database.scrub).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

@@ -21,9 +21,9 @@ from storage.core import outbox
 from storage.core.dialects import insert_for
 from storage.core.models import Person, Team, Workspace
 from storage.pulse.models import (
-    PulseAnswer,
-    PulseComment,
     PulseInvite,
+    PulseOpenAnswer,
+    PulseOpenComment,
     PulseProgram,
     PulseRound,
     PulseRoundKey,
@@ -108,9 +108,10 @@ def store_batch(
 
 # Built once: a statement built per call costs more than SQLite takes to run it
 # (construction and cache keys, ~0.3 ms per batch); bound values vary, statements don't.
+# Answers of open rounds are held apart until the close (storage/pulse/seal.py).
 _ROUNDS = PulseRound.__table__  # type: ignore[attr-defined]
-_ANSWERS = PulseAnswer.__table__  # type: ignore[attr-defined]
-_COMMENTS = PulseComment.__table__  # type: ignore[attr-defined]
+_ANSWERS = PulseOpenAnswer.__table__  # type: ignore[attr-defined]
+_COMMENTS = PulseOpenComment.__table__  # type: ignore[attr-defined]
 _INVITES = PulseInvite.__table__  # type: ignore[attr-defined]
 _OPEN_AMONG = (
     sa_select(_ROUNDS.c.id)
@@ -198,3 +199,66 @@ def answers_and_comments(
         for respondent, text in connection.execute(_COMMENTS_OF, params):
             comments[(round_id, respondent)] = text
     return answers, comments
+
+
+@dataclass(frozen=True)
+class FormSaved:
+    """What a form submission left: None when the round had closed meanwhile."""
+
+    answers: dict[str, int]
+    comment: str | None
+    comment_changed: bool
+
+
+_DELETE_COMMENT = _COMMENTS.delete().where(
+    _COMMENTS.c.round_id == bindparam("round"), _COMMENTS.c.respondent == bindparam("who")
+)
+
+
+def _comment_upsert(dialect: str) -> Any:
+    statement = insert_for(dialect)(_COMMENTS)
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "respondent"], set_={"text": statement.excluded.text}
+    )
+
+
+_COMMENT_UPSERTS = {dialect: _comment_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def store_form(
+    connection: Connection,
+    round_id: int,
+    person_id: int,
+    respondent: str,
+    answers: Mapping[str, int],
+    comment: str | None,
+    cancel: str,
+    with_comment: bool = True,
+) -> FormSaved | None:
+    """One private form's answers and comment (None: no comment; `with_comment`
+    False: the form had no comment box, the saved one stays), in one transaction (run
+    by `Database.transact`), if the round is still open: the invite marked answered
+    and the reminders under `cancel` cancelled. A resent comment is stored once: an
+    unchanged text writes nothing."""
+    if round_id not in open_among(connection, [round_id]):
+        return None
+    save_answers(connection, [AnswerRow(round_id, respondent, k, s) for k, s in answers.items()])
+    before = answers_and_comments(connection, [(round_id, respondent)])[1].get(
+        (round_id, respondent)
+    )
+    if not with_comment:
+        comment = before
+    changed = before != comment
+    params = {"round": round_id, "who": respondent}
+    if changed and comment is None:
+        connection.execute(_DELETE_COMMENT, params)
+    elif changed:
+        connection.execute(
+            _COMMENT_UPSERTS[connection.dialect.name],
+            {"round_id": round_id, "respondent": respondent, "text": comment},
+        )
+    if answers or comment:
+        mark_answered(connection, [(round_id, person_id)])
+        outbox.cancel_prefixes(connection, [cancel], "answered")
+    mine, comments = answers_and_comments(connection, [(round_id, respondent)])
+    return FormSaved(mine[(round_id, respondent)], comments.get((round_id, respondent)), changed)

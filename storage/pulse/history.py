@@ -60,6 +60,18 @@ async def comments(session: AsyncSession, round_ids: Sequence[int]) -> dict[int,
     return result
 
 
+async def answered_by(session: AsyncSession, round_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    """round id -> the people whose invite is marked answered (who, never what)."""
+    found: dict[int, set[int]] = {round_id: set() for round_id in round_ids}
+    if round_ids:
+        query = select(PulseInvite.round_id, PulseInvite.person_id).where(
+            col(PulseInvite.round_id).in_(list(round_ids)), col(PulseInvite.answered).is_(True)
+        )
+        for round_id, person_id in (await session.exec(query)).all():
+            found[round_id].add(person_id)
+    return {round_id: frozenset(people) for round_id, people in found.items()}
+
+
 async def closed_rounds_invited(
     session: AsyncSession, team_id: int, limit: int, program_id: int
 ) -> list[tuple[PulseRound, int]]:

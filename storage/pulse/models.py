@@ -1,10 +1,14 @@
 """Pulse tables. Anonymity is a property of the schema:
 
-- `pulse_answer` and `pulse_comment` carry no person id, only a respondent token.
-  In anonymous mode the token is HMAC(round key, person id) and the round key
-  (`pulse_round_key`) is deleted when the round closes: from then on nothing in
-  the database links an answer to a person. In confidential mode the token is
-  derived from the person id, and results are only ever shown in aggregate.
+- While a round is open, answers and comments are held apart, in `pulse_open_answer`
+  and `pulse_open_comment`, under a respondent token: in anonymous mode
+  HMAC(round key, person id), the round key in `pulse_round_key`. The close
+  (storage/pulse/seal.py) moves them into `pulse_answer` and `pulse_comment` in one
+  transaction, in random order, under fresh random tokens (comments under tokens of
+  their own), deletes the open rows and the key, and has the database rewrite the
+  pages they were in: from then on nothing in the database links an answer to a
+  person. In confidential mode the token is derived from the person id, and results
+  are only ever shown in aggregate.
 - `pulse_invite` says who was asked and whether they answered (never what), for
   reminders and response rates. It stores no answer time; answers carry no
   timestamp at all, so the round itself is the finest grain of time kept.
@@ -96,6 +100,24 @@ class PulseAnswer(SQLModel, table=True):
     respondent: str = Field(max_length=64)
     item_key: str = Field(max_length=64)
     score: int
+
+
+class PulseOpenAnswer(SQLModel, table=True):
+    """An answer of a round still open, held apart from closed rounds' answers: the
+    close moves it, and this table's pages are rewritten (no id: no arrival order)."""
+
+    __tablename__ = "pulse_open_answer"
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    item_key: str = Field(max_length=64, primary_key=True)
+    score: int
+
+
+class PulseOpenComment(SQLModel, table=True):
+    __tablename__ = "pulse_open_comment"
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    text: str = Field(max_length=1000)
 
 
 class PulseComment(SQLModel, table=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import func, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,14 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.core import anonymity
 from storage.core.models import Membership, OutboxMessage, Person, Role, Team, Workspace
 from storage.pulse.models import (
-    PulseAnswer,
-    PulseComment,
     PulseInvite,
+    PulseOpenAnswer,
+    PulseOpenComment,
     PulseParticipant,
     PulseProgram,
     PulseRound,
     PulseRoundKey,
 )
+from storage.pulse.seal import seal
 
 ANONYMOUS = "anonymous"
 CONFIDENTIAL = "confidential"
@@ -138,26 +139,51 @@ async def invites(session: AsyncSession, round_id: int) -> list[PulseInvite]:
 
 
 async def answers_of(session: AsyncSession, round_id: int, respondent: str) -> dict[str, int]:
-    query = select(PulseAnswer.item_key, PulseAnswer.score).where(
-        PulseAnswer.round_id == round_id, PulseAnswer.respondent == respondent
+    """A respondent's answers in a round still open (held apart until the close)."""
+    query = select(PulseOpenAnswer.item_key, PulseOpenAnswer.score).where(
+        PulseOpenAnswer.round_id == round_id, PulseOpenAnswer.respondent == respondent
     )
     return {key: score for key, score in (await session.exec(query)).all()}
 
 
-async def save_comment(session: AsyncSession, round_id: int, respondent: str, text: str) -> None:
-    query = select(PulseComment).where(
-        PulseComment.round_id == round_id, PulseComment.respondent == respondent
-    )
-    comment = (await session.exec(query)).first()
+async def save_answers(
+    session: AsyncSession, round_id: int, respondent: str, answers: dict[str, int]
+) -> None:
+    """Set a respondent's answers in an open round: these items to these scores."""
+    for item_key, score in answers.items():
+        found = await session.get(PulseOpenAnswer, (round_id, respondent, item_key))
+        if found is None:
+            found = PulseOpenAnswer(
+                round_id=round_id, respondent=respondent, item_key=item_key, score=score
+            )
+        elif found.score == score:
+            continue  # unchanged: no new row version
+        found.score = score
+        session.add(found)
+
+
+async def save_comment(
+    session: AsyncSession, round_id: int, respondent: str, text: str | None
+) -> bool:
+    """Set (or with None, remove) a respondent's comment; False when it was already so."""
+    comment = await session.get(PulseOpenComment, (round_id, respondent))
+    if text is None:
+        if comment is None:
+            return False
+        await session.delete(comment)
+        return True
+    if comment is not None and comment.text == text:
+        return False  # a resend: stored once
     if comment is None:
-        comment = PulseComment(round_id=round_id, respondent=respondent, text=text)
+        comment = PulseOpenComment(round_id=round_id, respondent=respondent, text=text)
     comment.text = text
     session.add(comment)
+    return True
 
 
 async def comment_of(session: AsyncSession, round_id: int, respondent: str) -> str | None:
-    query = select(PulseComment.text).where(
-        PulseComment.round_id == round_id, PulseComment.respondent == respondent
+    query = select(PulseOpenComment.text).where(
+        PulseOpenComment.round_id == round_id, PulseOpenComment.respondent == respondent
     )
     return (await session.exec(query)).first()
 
@@ -168,11 +194,9 @@ async def rounds_due_to_close(session: AsyncSession, now: datetime) -> list[Puls
 
 
 async def close_round(session: AsyncSession, round_: PulseRound, now: datetime) -> None:
-    """Close the round and destroy its key: from now on no answer links to a person."""
-    round_.status = "closed"
-    round_.closed_at = now
-    session.add(round_)
-    await session.exec(delete(PulseRoundKey).where(col(PulseRoundKey.round_id) == round_.id))
+    """Close the round: its answers sealed (storage/pulse/seal.py), its key destroyed.
+    The caller scrubs the database after the commit (`Database.scrub`)."""
+    await seal(session, round_, now)
 
 
 async def participant(session: AsyncSession, program_id: int, person_id: int) -> PulseParticipant:

@@ -68,6 +68,10 @@ async def test_programs_are_created_idempotently_and_planned(any_db: Database) -
         ),
         ({"per": 9}, "programs[0].items_per_pulse: team_safety has only 7 items"),
         ({"respondents": 2}, "programs[0].thresholds.respondents"),
+        (
+            {"respondents": 6},  # comments stay at 5
+            "programs[0].thresholds.comments: must be at least the respondents threshold (6)",
+        ),
     ],
 )
 async def test_bad_programs_are_refused_with_line_and_nothing_stored(

@@ -58,6 +58,12 @@ async def test_bad_or_locked_edits_are_refused_and_nothing_changes(
             ({"at": "25:00"}, "Local send time (HH:MM): '25:00' is not a time HH:MM"),
             ({"window_hours": "soon"}, "is not a whole number"),
             ({"weekday": "someday", "at": "10:00"}, "Weekday (mon … sun)"),
+            (
+                {"min_respondents": "5", "min_comments": "3"},
+                "Minimum respondents for comments: must be at least the respondents "
+                "threshold (5): comments from fewer people than scores need would show what "
+                "the scores withhold",
+            ),
         ]
         for inputs, reason in cases:
             status, body = await org.click("adam", "admin.save", "leadership", inputs=inputs)

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 import storage.pulse.answers as pulse_answers_store
 from bot.core.events import ActionEvent, Actor, Refused
+from bot.core.messages import Question
 from handlers.pulse.close import close_team_round
 from storage.core.models import OutboxMessage
 from storage.pulse.models import PulseInvite, PulseRound
@@ -63,17 +64,12 @@ async def test_a_burst_of_clicks_is_stored_in_a_few_transactions_with_nothing_lo
             1 + (n + i) % 7 for n in range(4) for i in range(7)
         )
         assert counter.commits < len(clicks) / 4  # batched, not one per click
-        # Each reply shows its person's own answers as of that commit, never anyone else's.
-        for click, reply in zip(clicks, replies, strict=True):
+        # Each reply shows its person's progress as of that commit, never a value: the
+        # message it updates is kept by the platform.
+        for reply in replies:
             assert reply.update is not None
-            score = click.value.rsplit(":", 1)[1]
-            item = click.value.split(":")[1]
-            question = next(
-                b
-                for b in reply.update.blocks
-                if getattr(b, "value_prefix", "") == f"{round_id}:{item}:"
-            )
-            assert question.selected == score  # type: ignore[attr-defined]
+            assert not any(isinstance(b, Question) for b in reply.update.blocks)
+            assert "of 7 answered" in reply.update.text or "You answered" in reply.update.text
         async with org.app.db.session() as session:
             invites = (await session.exec(select(PulseInvite))).all()
         assert all(invite.answered for invite in invites)

@@ -16,8 +16,9 @@ from handlers.pulse.rounds import open_round, rotation
 from storage.core.models import OutboxMessage
 from storage.pulse.models import (
     PulseAnswer,
-    PulseComment,
     PulseInvite,
+    PulseOpenAnswer,
+    PulseOpenComment,
     PulseParticipant,
     PulseRound,
 )
@@ -37,48 +38,61 @@ async def _answer_all(org: Org, handle: str, round_id: int, scores: list[int]) -
         assert status == 200, body
 
 
-async def _answers(org: Org) -> list[PulseAnswer]:
+async def _answers(org: Org) -> list[PulseAnswer | PulseOpenAnswer]:
+    """Every answer stored: of open rounds (held apart) and of closed ones."""
     async with org.app.db.session() as session:
-        return list((await session.exec(select(PulseAnswer))).all())
+        held = list((await session.exec(select(PulseOpenAnswer))).all())
+        return [*held, *(await session.exec(select(PulseAnswer))).all()]
 
 
-async def test_each_executive_gets_one_message_and_clicks_update_it_in_place(
+async def test_each_executive_gets_one_short_message_and_answers_in_a_private_form(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     async with running_org(tmp_path, clock) as org:
         round_id = await _open(org)
         for handle in ("ana", "ben", "chloe", "dev"):
             message = await org.pulse_message(handle)
-            assert message["message"]["blocks"][0]["text"] == "Pulse check-in: Leadership team"
+            blocks = message["message"]["blocks"]
+            assert blocks[0]["text"] == "Pulse check-in: Leadership team"
+            # A short prompt: no question rows in the kept message, one Answer button.
+            assert [b["type"] for b in blocks] == ["text", "text", "buttons", "context"]
+            assert blocks[2]["buttons"][0]["label"] == "Answer"
         assert [m for m in await org.messages("cora") if m["ref"].startswith("pulse:")] == []
 
         before = await org.pulse_message("ana")
-        status, _ = await org.click(
-            "ana", "pulse.answer", f"{round_id}:raise_tough_issues:6", message_id=before["id"]
+        status, body = await org.click("ana", "pulse.open", str(round_id), message_id=before["id"])
+        assert status == 200 and body["messages"] == []
+        form = body["form"]
+        assert form["action_id"] == "pulse.submit" and form["value"] == str(round_id)
+        assert [b["input_id"] for b in form["blocks"] if b["type"] == "question"] == ITEMS
+        choices = {ITEMS[0]: "2", "raise_tough_issues": "6", "comment": "Short one."}
+        status, body = await org.click(
+            "ana", "pulse.submit", str(round_id), message_id=before["id"], inputs=choices
         )
-        assert status == 200
+        assert status == 200 and body["notice"] is None
         after = await org.pulse_message("ana")
         assert after["id"] == before["id"] and after["version"] == before["version"] + 1
-        questions = [b for b in after["message"]["blocks"] if b["type"] == "question"]
-        assert [q["selected"] for q in questions] == [None, "6", None, None, None, None, None]
-        assert "1 of 7 answered" in after["message"]["text"]
-        # Ben's copy shows nothing of Ana's answer.
+        assert "2 of 7 answered" in after["message"]["text"]
+        assert "Continue answering" in str(after["message"])
+        # The kept message holds no value and no comment; the private form does.
+        assert '"selected"' not in str(after) and "Short one" not in str(after)
+        _, body = await org.click("ana", "pulse.open", str(round_id), message_id=before["id"])
+        questions = [b for b in body["form"]["blocks"] if b["type"] == "question"]
+        assert [q["selected"] for q in questions] == ["2", "6", None, None, None, None, None]
+        box = next(b for b in body["form"]["blocks"] if b["type"] == "input")
+        assert box["value"] == "Short one." and box["max_length"] == 1000
+        assert "Your comment is saved (10 of 1000 characters)." in str(body["form"])
+        # Ben's copy and Ben's form show nothing of Ana's answers.
         ben = await org.pulse_message("ben")
-        assert all(b.get("selected") is None for b in ben["message"]["blocks"])
-
-
-async def test_double_clicks_and_retries_store_one_answer_and_changes_replace_it(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    async with running_org(tmp_path, clock) as org:
-        round_id = await _open(org)
-        for _ in range(3):
-            assert (await org.click("ana", "pulse.answer", f"{round_id}:raise_tough_issues:5"))[
-                0
-            ] == 200
-        assert [(a.item_key, a.score) for a in await _answers(org)] == [("raise_tough_issues", 5)]
-        await org.click("ana", "pulse.answer", f"{round_id}:raise_tough_issues:2")
-        assert [(a.item_key, a.score) for a in await _answers(org)] == [("raise_tough_issues", 2)]
+        assert ben["version"] == 1 and "answered" not in ben["message"]["text"]
+        _, body = await org.click("ben", "pulse.open", str(round_id))
+        assert all(b.get("selected") is None for b in body["form"]["blocks"])
+        assert all(b.get("value", "") == "" for b in body["form"]["blocks"] if b["type"] == "input")
+        # The form is never stored: no message in anyone's history holds a question or
+        # a text box.
+        for handle in ("ana", "ben"):
+            kinds = {b["type"] for m in await org.messages(handle) for b in m["message"]["blocks"]}
+            assert not kinds & {"question", "input"}
 
 
 async def test_bad_answers_are_refused_and_store_nothing(tmp_path: Path, clock: FakeClock) -> None:
@@ -106,9 +120,9 @@ async def test_late_click_after_close_is_refused_politely(tmp_path: Path, clock:
         status, body = await org.click("ana", "pulse.answer", f"{round_id}:raise_tough_issues:4")
         assert status == 409 and "This pulse has closed" in body["error"]
         status, body = await org.click(
-            "ana", "pulse.comment", str(round_id), inputs={"comment": "late"}
+            "ana", "pulse.submit", str(round_id), inputs={"comment": "late"}
         )
-        assert status == 409
+        assert status == 409 and "This pulse has closed" in body["error"]
         assert await _answers(org) == []
 
 
@@ -139,7 +153,7 @@ async def test_anonymous_round_leaves_nothing_that_links_answers_to_people(
             await _answer_all(org, handle, round_id, scores)
         await org.click(
             "ana",
-            "pulse.comment",
+            "pulse.submit",
             str(round_id),
             inputs={"comment": "We should argue more openly."},
         )
@@ -180,7 +194,17 @@ async def test_anonymous_round_leaves_nothing_that_links_answers_to_people(
             ]
             for p in person_ids
         }
-        assert tokens <= recomputed  # only the destroyed key could have linked them
+        # Sealed under fresh random tokens: not even the destroyed key recomputes them.
+        assert not tokens & recomputed
+        async with org.app.db.engine.connect() as connection:
+            comment_tokens = {
+                r[0]
+                for r in (await connection.execute(text("SELECT respondent FROM pulse_comment")))
+            }
+            held = (
+                await connection.execute(text("SELECT count(*) FROM pulse_open_answer"))
+            ).scalar()
+        assert len(comment_tokens) == 1 and not comment_tokens & tokens and held == 0
         # Nobody's chat copy keeps their selections once the round closed.
         assert not any('"selected": "' in d or "'selected': '" in d for d in dumps)
 
@@ -251,7 +275,8 @@ async def test_scores_match_a_hand_computed_example_with_reverse_items(
         assert round(overall.mean, 4) == round(88 / 21, 4)
         assert round(overall.percent_of_max, 2) == 53.17
         assert round(overall.percent_favorable, 1) == 33.3
-        assert overall.distribution == {1: 7, 2: 0, 3: 0, 4: 0, 5: 7, 6: 3, 7: 4}
+        # 3 respondents: the spread is withheld under the comment threshold (5).
+        assert overall.distribution == {}
 
 
 async def test_reminders_go_only_to_people_who_have_not_answered(
@@ -332,17 +357,18 @@ async def test_snooze_and_comment_and_admin_send_now_in_chat(
         await org.app.sender.drain()
         round_id = int((await org.pulse_message("ana"))["ref"].split(":")[1])
         status, body = await org.click(
-            "ana", "pulse.comment", str(round_id), inputs={"comment": "  "}
+            "ana", "pulse.submit", str(round_id), inputs={"comment": "  "}
         )
-        assert status == 409 and "Write something" in body["error"]
+        assert status == 409 and "write a comment" in body["error"]
         status, body = await org.click(
-            "ana", "pulse.comment", str(round_id), inputs={"comment": "More candour please"}
+            "ana", "pulse.submit", str(round_id), inputs={"comment": "More candour please"}
         )
-        assert status == 200 and body["notice"] == "Comment saved — thank you."
+        # No per-person "saved" notice in the chat: the form says it when reopened.
+        assert status == 200 and body["notice"] is None
         status, body = await org.click("ben", "pulse.snooze", str(round_id))
         assert status == 200 and "Snoozed" in body["messages"][0]["message"]["text"]
         async with org.app.db.session() as session:
-            comments = (await session.exec(select(PulseComment))).all()
+            comments = (await session.exec(select(PulseOpenComment))).all()
             invites = {i.person_id: i for i in (await session.exec(select(PulseInvite))).all()}
             pending = (
                 await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))

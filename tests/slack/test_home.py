@@ -102,7 +102,9 @@ async def test_home_for_an_executive_shows_the_open_pulse(org: SlackOrg) -> None
     await open_round(org.app.services, "leadership")
     view = await open_home(org, "UANA", "EvH1")
     assert view["type"] == "home" and len(view["blocks"]) <= 100
-    assert "pulse.answer" in action_ids(view) and "pc.form" in action_ids(view)
+    # A short card: the Answer button (a private modal), no scale and no comment box.
+    assert "pulse.open" in action_ids(view)
+    assert "pulse.answer" not in action_ids(view) and "pc.form" not in action_ids(view)
     assert "Latest results" not in text_of(view)  # this program keeps results to the coach
 
 
@@ -110,7 +112,7 @@ async def test_home_for_a_coach_shows_results_and_for_an_admin_the_settings(org:
     await closed_round_with_answers(org)
     coach = await open_home(org, "UCORA", "EvH2")
     assert "Latest results: Leadership team" in text_of(coach)
-    assert "home.results" in action_ids(coach) and "pulse.answer" not in action_ids(coach)
+    assert "home.results" in action_ids(coach) and "pulse.open" not in action_ids(coach)
     admin = await open_home(org, "UADAM", "EvH3")
     assert "Program settings: Leadership team" in text_of(admin)
     assert "home.admin.edit" in action_ids(admin)
@@ -127,7 +129,7 @@ async def test_answer_in_home_updates_the_dm_copy_and_the_home(org: SlackOrg) ->
         for b in view["blocks"]
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"].startswith("pulse.answer") and e["value"].endswith(":4")
+        if e["action_id"].startswith("pulse.open")
     )
     await org.act(
         block_action(
@@ -138,10 +140,18 @@ async def test_answer_in_home_updates_the_dm_copy_and_the_home(org: SlackOrg) ->
             block_id=next(b["block_id"] for b in view["blocks"] if b["type"] == "actions"),
         )
     )
+    [modal] = org.standin.opened
+    menus = [b for b in modal["blocks"] if b["type"] == "input" and "options" in b["element"]]
+    values = {b["element"]["action_id"]: "4" for b in menus}
+    response = await org.post(interactive_body(view_submission("UDEV", modal, values)))
+    assert response.status == 200
+    await org.settle()
+    await org.channel.after.drain(10.0)
     [update] = org.standin.of("chat.update")
     assert update.args["channel"] == "DUDEV"
-    assert "✓ 4" in json.dumps(org.standin.dm("UDEV")[0]["blocks"], ensure_ascii=False)
-    assert "✓ 4" in text_of(org.standin.views["UDEV"])
+    dm = json.dumps(org.standin.dm("UDEV")[0], ensure_ascii=False)
+    assert "You answered" in dm and "✓" not in dm
+    assert "Change your answers" in text_of(org.standin.views["UDEV"])
 
 
 async def test_admin_edits_settings_in_a_modal_from_home(org: SlackOrg) -> None:

@@ -26,8 +26,10 @@ from tests.support.slack.helpers import (
     SlackOrg,
     block_action,
     event_body,
+    interactive_body,
     slack_org,
     slash_body,
+    view_submission,
 )
 from tests.support.slack.standin import TEAM
 
@@ -106,8 +108,8 @@ EXERCISED = {
 
 async def representative_session(org: SlackOrg) -> None:
     """Start-up (auth.test, roster by user id and by email), a fan-out whose first post
-    is answered 500 after posting, an App Home answer (publish, update of the DM copy),
-    the comment modal, and a coach digest with its chart uploaded into its thread."""
+    is answered 500 after posting, an App Home answer in the private modal (open,
+    publish, update of the DM copy), and a coach digest with its chart uploaded into its thread."""
     channel = org.channel
     people = {**EXECUTIVES, **{h: u for h, (u, _) in OTHERS.items()}, "erin": "UERIN"}
     for handle, user in people.items():
@@ -138,23 +140,18 @@ async def representative_session(org: SlackOrg) -> None:
     await org.settle()
     home = org.standin.views["UDEV"]
     block = next(b for b in home["blocks"] if b["type"] == "actions")
-    button = next(e for e in block["elements"] if e["action_id"].startswith("pulse.answer"))
+    button = next(e for e in block["elements"] if e["action_id"].startswith("pulse.open"))
     await org.act(
         block_action(
             "UDEV", button["action_id"], button["value"], home=True, block_id=block["block_id"]
         )
     )
-
-    dm = org.standin.dm("UBEN")[0]
-    opener = next(
-        e
-        for b in dm["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith("pc.form#")
-    )
-    url = org.standin.response_url("ben")
-    await org.act(block_action("UBEN", opener["action_id"], opener["value"], response_url=url))
+    [modal] = org.standin.opened  # the private form
+    menus = [b for b in modal["blocks"] if b["type"] == "input" and "options" in b["element"]]
+    answers = {b["element"]["action_id"]: "5" for b in menus} | {"comment": "Steady."}
+    await org.post(interactive_body(view_submission("UDEV", modal, answers)))
+    await org.settle()
+    await channel.after.drain(10.0)
 
     everyone = tuple(EXECUTIVES)
     for number, (closed, score) in enumerate(

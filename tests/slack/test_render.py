@@ -19,12 +19,14 @@ from bot.app import Pulsecoach
 from bot.core.messages import (
     Button,
     Buttons,
+    Choice,
     Context,
     Divider,
     Field_,
     Fields,
     Image,
     Message,
+    Question,
     Text,
     TextInput,
 )
@@ -43,7 +45,12 @@ from handlers.digests.view import digest_message
 from handlers.home.admin import admin_message
 from handlers.home.commands import help_message
 from handlers.pulse.results import results_message, team_results
-from handlers.pulse.view import closed_message, paused_message, pulse_message, status_message
+from handlers.pulse.view import (
+    closed_message,
+    paused_message,
+    pulse_message,
+    status_message,
+)
 from prompts.instruments import load_instruments
 from storage.core.models import Team
 from storage.pulse.models import PulseRound
@@ -115,16 +122,23 @@ def test_every_pulse_message_renders_valid_blocks() -> None:
 
 
 def test_scale_buttons_carry_the_neutral_click_and_show_the_choice() -> None:
-    round_ = a_round(2)
-    first = round_.item_keys[0]
-    message = pulse_message(round_, "L", INSTRUMENTS["team_safety"], ZoneInfo("UTC"), {first: 3})
+    question = Question(
+        action_id="contract.rate",
+        prompt="How well did we live it?",
+        choices=tuple(Choice(value=str(n), label=str(n)) for n in range(1, 6)),
+        selected="3",
+        value_prefix="12:norm:",
+        low_label="Not at all",
+        high_label="Fully",
+    )
+    message = Message(ref="contract:12", text="check", blocks=(question, question))
     blocks = validate_message(message)["blocks"]
     row = next(b for b in blocks if b["type"] == "actions")
-    assert [neutral_action(e["action_id"]) for e in row["elements"]] == ["pulse.answer"] * 7
-    assert next(e["value"] for e in row["elements"]) == f"12:{first}:1"
+    assert [neutral_action(e["action_id"]) for e in row["elements"]] == ["contract.rate"] * 5
+    assert next(e["value"] for e in row["elements"]) == "12:norm:1"
     chosen = [e for e in row["elements"] if e.get("style") == "primary"]
     assert [e["text"]["text"] for e in chosen] == ["✓ 3"]
-    assert ref_of_block(row["block_id"]) == "pulse:12"
+    assert ref_of_block(row["block_id"]) == "contract:12"
     anchors = [b for b in blocks if b["type"] == "context" and "=" in json.dumps(b)]
     assert len(anchors) == 1  # the scale's anchors are said once
 
@@ -189,9 +203,10 @@ def test_home_and_modals_validate_as_views_within_100_blocks() -> None:
 
 
 def test_an_opener_fits_a_button_value_and_decodes_to_the_same_form() -> None:
-    round_ = a_round(1)
-    comment = '"quoted" ' * 120  # ~1,080 characters, more once JSON-escaped
-    message = pulse_message(round_, "L", INSTRUMENTS["team_safety"], ZoneInfo("UTC"), {}, comment)
+    said = '"quoted" ' * 120  # ~1,080 characters, more once JSON-escaped
+    box = TextInput(input_id="comment", label="Comment", value=said, max_length=1000)
+    save = Button(action_id="x.save", value="12", label="Save")
+    message = Message(ref="x:12", text="form", blocks=(box, Buttons(buttons=(save,))))
     payload = validate_message(message)
     opener = next(
         e
@@ -201,7 +216,7 @@ def test_an_opener_fits_a_button_value_and_decodes_to_the_same_form() -> None:
         if e["action_id"].startswith(forms.OPEN)
     )
     form = forms.Form.decode(opener["value"])
-    assert (form.action_id, form.value) == ("pulse.comment", "12")
+    assert (form.action_id, form.value) == ("x.save", "12")
     assert form.inputs[0].input_id == "comment" and form.inputs[0].max_length == 1000
     assert not any(b["type"] == "input" for b in payload["blocks"])
     View(**forms.modal(form, {"a": form.action_id, "v": form.value})).to_dict()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from handlers.pulse.rounds import open_round
-from storage.pulse.models import PulseAnswer, PulseComment
+from storage.pulse.models import PulseAnswer, PulseOpenAnswer, PulseOpenComment
 from tests.support.clock import FakeClock
 from tests.support.slack.helpers import (
     SlackOrg,
@@ -23,13 +24,16 @@ from tests.support.slack.helpers import (
     interactive_body,
     signed_headers,
     slack_org,
+    view_submission,
 )
 from tests.support.slack.standin import TEAM
 
 
 async def answers(org: SlackOrg) -> int:
+    """Answers stored: held apart while the round is open, and of closed rounds."""
     async with org.app.db.session() as session:
-        return (await session.exec(select(func.count()).select_from(PulseAnswer))).one()
+        held = (await session.exec(select(func.count()).select_from(PulseOpenAnswer))).one()
+        return held + (await session.exec(select(func.count()).select_from(PulseAnswer))).one()
 
 
 async def open_pulse(org: SlackOrg) -> int:
@@ -42,12 +46,21 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
-def answer_button(message: dict[str, Any], score: str = "5") -> dict[str, Any]:
-    return next(
-        e
-        for e in buttons(message)
-        if e["action_id"].startswith("pulse.answer#") and e["value"].endswith(f":{score}")
-    )
+def answer_button(message: dict[str, Any]) -> dict[str, Any]:
+    """The pulse message's Answer button (it opens the private form)."""
+    return next(e for e in buttons(message) if e["action_id"].startswith("pulse.open#"))
+
+
+def inputs_of(modal: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [b for b in modal["blocks"] if b["type"] == "input" and b["element"]["type"] == kind]
+
+
+def progress(update: dict[str, Any]) -> int:
+    """How many items an update of the pulse message says were answered."""
+    found = re.search(r"(\d+) of \d+ answered", update["text"])
+    if found:
+        return int(found.group(1))
+    return 7 if "You answered" in update["text"] else 0
 
 
 @pytest.fixture
@@ -57,14 +70,15 @@ async def org(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 
 
 async def test_valid_tampered_and_stale_signatures(org: SlackOrg) -> None:
-    await open_pulse(org)
+    round_id = await open_pulse(org)
     button = answer_button(org.standin.dm("UANA")[0])
     payload = block_action(
         "UANA", button["action_id"], button["value"], response_url=org.standin.response_url()
     )
     body = interactive_body(payload)
 
-    tampered = body.replace("%3A5", "%3A1")
+    tampered = body.replace(f"%22{round_id}%22", f"%22{round_id + 1}%22")
+    assert tampered != body
     response = await org.client.post("/slack/events", data=tampered, headers=signed_headers(body))
     assert response.status == 401
     stale = signed_headers(body, timestamp=int(time.time()) - 301)
@@ -74,18 +88,22 @@ async def test_valid_tampered_and_stale_signatures(org: SlackOrg) -> None:
     response = await org.client.post("/slack/events", data=body, headers=wrong)
     assert response.status == 401
     await org.settle()
-    assert await answers(org) == 0 and org.standin.responses == []  # no listener ran
+    assert org.standin.opened == [] and org.standin.responses == []  # no listener ran
 
     response = await org.post(body)
     assert response.status == 200
     await org.settle()
-    assert await answers(org) == 1
+    assert len(org.standin.opened) == 1
 
 
-async def test_click_stores_the_answer_and_updates_the_message_in_place(org: SlackOrg) -> None:
+async def test_answers_go_in_a_private_modal_and_the_message_shows_progress_only(
+    org: SlackOrg,
+) -> None:
     round_id = await open_pulse(org)
     message = org.standin.dm("UANA")[0]
-    button = answer_button(message, "6")
+    assert not [e for e in buttons(message) if e["action_id"].startswith("pulse.answer")]
+    button = answer_button(message)
+    assert button["text"]["text"] == "Answer"
     started = time.perf_counter()
     response = await org.post(
         interactive_body(
@@ -100,53 +118,73 @@ async def test_click_stores_the_answer_and_updates_the_message_in_place(org: Sla
     acked = time.perf_counter() - started
     assert response.status == 200 and acked < 3.0
     await org.settle()
-    assert await answers(org) == 1
-    [update] = org.standin.responses
-    assert update["replace_original"] is True
-    chosen = [e for e in buttons(update) if e["text"]["text"].startswith("✓")]
-    assert [e["value"] for e in chosen] == [button["value"]] and chosen[0]["style"] == "primary"
+    [modal] = org.standin.opened
+    assert modal["type"] == "modal" and modal["callback_id"] == "pc.form"
+    menus = inputs_of(modal, "static_select")
+    assert len(menus) == 7 and all("initial_option" not in b["element"] for b in menus)
+    first = menus[0]["element"]
+    assert first["options"][0]["text"]["text"].startswith("1 — ")  # the scale's ends named
+    chosen = {b["element"]["action_id"]: "6" for b in menus[:3]}
+    sent = await org.post(
+        interactive_body(view_submission("UANA", modal, chosen | {"comment": "Fine & <calm>"}))
+    )
+    assert sent.status == 200 and (await sent.text()) == ""
+    await org.settle()
+    assert await answers(org) == 3
+    [update] = org.standin.responses  # no "saved" notice: the message says it
+    assert update["replace_original"] is True and progress(update) == 3
     assert f"pulse:{round_id}" in next(b["block_id"] for b in update["blocks"])
+    # What Slack keeps of the message holds no value and no comment.
+    kept = json.dumps(update)
+    assert "✓" not in kept and '"6"' not in kept and "calm" not in kept
     assert org.standin.of("chat.update") == []  # response_url, not the rate-limited chat.update
 
-
-async def test_comment_modal_opens_and_its_submission_is_stored(org: SlackOrg) -> None:
-    await open_pulse(org)
-    opener = next(
-        e for e in buttons(org.standin.dm("UBEN")[0]) if e["action_id"].startswith("pc.form#")
+    # Opened again, the modal shows her own answers and comment, and the limit.
+    await org.act(block_action("UANA", button["action_id"], button["value"]))
+    again = org.standin.opened[-1]
+    menus = inputs_of(again, "static_select")
+    chosen_again = [b["element"].get("initial_option", {}).get("value") for b in menus[:4]]
+    assert chosen_again == ["6", "6", "6", None]
+    [box] = inputs_of(again, "plain_text_input")
+    assert (
+        box["element"]["initial_value"] == "Fine & <calm>" and box["element"]["max_length"] == 1000
     )
-    assert opener["text"]["text"].endswith("…")
+    assert "Your comment is saved" in json.dumps(again)
+
+
+async def test_a_refused_form_shows_the_error_in_the_modal_and_stores_nothing(
+    org: SlackOrg,
+) -> None:
+    await open_pulse(org)
+    button = answer_button(org.standin.dm("UBEN")[0])
     await org.act(
         block_action(
             "UBEN",
-            opener["action_id"],
-            opener["value"],
+            button["action_id"],
+            button["value"],
             response_url=org.standin.response_url("ben"),
         )
     )
     [modal] = org.standin.opened
-    assert modal["type"] == "modal" and modal["callback_id"] == "pc.form"
-    [field] = [b for b in modal["blocks"] if b["type"] == "input"]
+    [field] = inputs_of(modal, "plain_text_input")
     assert field["element"]["multiline"] is True and field["element"]["max_length"] == 1000
-
-    from tests.support.slack.helpers import view_submission
-
     empty = await org.post(interactive_body(view_submission("UBEN", modal, {"comment": ""})))
     refused = await empty.json()
-    assert refused["response_action"] == "errors" and field["block_id"] in refused["errors"]
-
+    assert refused["response_action"] == "errors" and list(refused["errors"]) == [field["block_id"]]
+    assert "write a comment" in refused["errors"][field["block_id"]]
     sent = await org.post(
         interactive_body(
             view_submission("UBEN", modal, {"comment": "We <b>rush</b> decisions & skip dissent"})
         )
     )
-    assert sent.status == 200 and (await sent.text()) == ""
+    assert sent.status == 200
     await org.settle()
     async with org.app.db.session() as session:
-        [comment] = (await session.exec(select(PulseComment))).all()
+        [comment] = (await session.exec(select(PulseOpenComment))).all()
     assert comment.text == "We <b>rush</b> decisions & skip dissent"
-    update, note = org.standin.responses
+    [update] = org.standin.responses
     assert update["replace_original"] is True and update["_key"] == "ben"
-    assert note["response_type"] == "ephemeral" and "saved" in note["text"].lower()
+    assert "rush" not in json.dumps(update)
 
 
 async def test_click_on_a_closed_round_gets_a_polite_ephemeral_notice(org: SlackOrg) -> None:
@@ -163,7 +201,7 @@ async def test_click_on_a_closed_round_gets_a_polite_ephemeral_notice(org: Slack
     [note] = org.standin.responses
     assert note["response_type"] == "ephemeral" and note["replace_original"] is False
     assert "closed" in note["text"]
-    assert await answers(org) == 0
+    assert await answers(org) == 0 and org.standin.opened == []
 
 
 async def test_unknown_action_and_unknown_user_are_acked_ignored_and_logged_once(
@@ -177,7 +215,7 @@ async def test_unknown_action_and_unknown_user_are_acked_ignored_and_logged_once
         assert response.status == 200
         response = await org.act(block_action("USTRANGER", button["action_id"], button["value"]))
         assert response.status == 200
-    assert await answers(org) == 0 and org.standin.responses == []
+    assert await answers(org) == 0 and org.standin.responses == [] and org.standin.opened == []
     unknown_action = [r for r in caplog.records if "no.such.action" in r.getMessage()]
     unknown_user = [r for r in caplog.records if "USTRANGER" in r.getMessage()]
     assert len(unknown_action) == 1 and len(unknown_user) == 1

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.slack.test_requests import answers, buttons, open_pulse
+from storage.pulse.models import PulseRound
+from tests.slack.test_requests import answers, open_pulse, progress
 from tests.support.clock import FakeClock
 from tests.support.slack.helpers import SlackOrg, block_action, interactive_body, slack_org
 
@@ -21,13 +22,24 @@ async def org(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 
 
 def checked(update: dict[str, Any]) -> int:
-    return sum(1 for e in buttons(update) if e["text"]["text"].startswith("✓"))
+    return progress(update)
+
+
+async def answer_clicks(org: SlackOrg, round_id: int, score: int) -> list[dict[str, Any]]:
+    """One `pulse.answer` per item (the neutral one-answer action; people answer in the
+    private form, but any quick succession of updates of one message goes this way)."""
+    async with org.app.db.session() as session:
+        round_ = await session.get(PulseRound, round_id)
+        assert round_ is not None
+    return [
+        {"action_id": f"pulse.answer#{n}", "value": f"{round_id}:{item}:{score}"}
+        for n, item in enumerate(round_.item_keys, start=1)
+    ]
 
 
 async def test_quick_clicks_end_on_the_newest_state_and_skip_stale_ones(org: SlackOrg) -> None:
-    await open_pulse(org)
-    message = org.standin.dm("UANA")[0]
-    clicks = [e for e in buttons(message) if e["value"].endswith(":4")]  # one per item
+    round_id = await open_pulse(org)
+    clicks = await answer_clicks(org, round_id, 4)
     org.standin.respond_delay = 0.2  # a slow response_url: clicks pile up behind it
     sent = await asyncio.gather(
         *(
@@ -57,8 +69,7 @@ async def test_quick_clicks_end_on_the_newest_state_and_skip_stale_ones(org: Sla
 
 async def test_a_refused_click_among_quick_clicks_still_gets_its_notice(org: SlackOrg) -> None:
     round_id = await open_pulse(org)
-    message = org.standin.dm("UBEN")[0]
-    [first, second] = [e for e in buttons(message) if e["value"].endswith(":2")][:2]
+    [first, second] = (await answer_clicks(org, round_id, 2))[:2]
     org.standin.respond_delay = 0.2
     url = org.standin.response_url("ben")
     clicks = [
@@ -82,24 +93,22 @@ async def test_a_refused_click_among_quick_clicks_still_gets_its_notice(org: Sla
 async def test_a_burst_of_home_tab_answers_does_not_delay_a_message_click(org: SlackOrg) -> None:
     """Home-tab answers update the DM copy with chat.update, paced at ~50 a minute; they
     must wait on that pacer without taking the after-ack slots everyone else needs."""
-    await open_pulse(org)
+    round_id = await open_pulse(org)
     pacer = org.channel.link.pacer
     pacer.per_minute["chat.update"] = 30.0  # one every 2 s
     people = ("UBEN", "UCHLOE", "UDEV")
+    block_id = next(b["block_id"] for b in org.standin.dm("UBEN")[0]["blocks"])
     clicks = [
-        block_action(user, e["action_id"], e["value"], home=True, block_id=block["block_id"])
+        block_action(user, e["action_id"], e["value"], home=True, block_id=block_id)
         for user in people
-        for block in org.standin.dm(user)[0]["blocks"]
-        if block["type"] == "actions"
-        for e in block["elements"]
-        if e["value"].endswith(":4")
+        for e in await answer_clicks(org, round_id, 4)
     ]
     items = len(clicks) // len(people)
     burst = clicks * 4  # more than the 64 after-ack slots
     assert len(burst) > 64
     acks = await asyncio.gather(*(org.post(interactive_body(click)) for click in burst))
     assert all(response.status == 200 for response in acks)
-    button = next(e for e in buttons(org.standin.dm("UANA")[0]) if e["value"].endswith(":6"))
+    button = (await answer_clicks(org, round_id, 6))[0]
     url = org.standin.response_url("ana")
     await org.post(
         interactive_body(

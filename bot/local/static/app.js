@@ -1,6 +1,8 @@
 // pulsecoach local chat: a small vanilla client for the local channel's JSON API.
 // Every string from the server is inserted as text (textContent), never as HTML.
 
+import { openForm } from "./form.js";
+
 const POLL_MS = 1500;
 const TOAST_MS = 4500;
 const NEAR_BOTTOM_PX = 80;
@@ -490,6 +492,7 @@ async function click(button) {
       inputs: collectInputs(article),
     });
     if (generation === state.generation) apply(data.messages || [], { follow: true });
+    if (data.form && generation === state.generation) openPrivateForm(data.form, Number(article.dataset.id));
   } catch (error) {
     if (saidInChat(error)) {
       if (generation === state.generation) apply(error.data.messages, { follow: true });
@@ -501,6 +504,20 @@ async function click(button) {
     controls.forEach((b) => (b.disabled = false));
     article.removeAttribute("aria-busy");
   }
+}
+
+// A private form (a pulse's answers): a dialog, submitted with the message that opened it.
+function openPrivateForm(form, messageId) {
+  const { handle, generation } = state;
+  openForm(form, async (inputs) => {
+    const data = await api("POST", `${personPath(handle)}/actions`, {
+      message_id: messageId,
+      action_id: form.action_id,
+      value: form.value,
+      inputs,
+    });
+    if (generation === state.generation) apply(data.messages || [], { follow: true });
+  });
 }
 
 function updateSend() {

@@ -95,10 +95,15 @@ def view_submission(user: str, view: dict[str, Any], values: dict[str, str]) -> 
     state: dict[str, Any] = {"values": {}}
     for block in view["blocks"]:
         if block.get("type") == "input":
-            input_id = block["element"]["action_id"]
-            state["values"][block["block_id"]] = {
-                input_id: {"type": "plain_text_input", "value": values.get(input_id)}
-            }
+            element = block["element"]
+            input_id = element["action_id"]
+            if element["type"] == "static_select":  # a menu: the chosen option, or none
+                chosen = values.get(input_id)
+                option = {"value": chosen} if chosen is not None else None
+                entry = {"type": "static_select", "selected_option": option}
+            else:
+                entry = {"type": "plain_text_input", "value": values.get(input_id)}
+            state["values"][block["block_id"]] = {input_id: entry}
     return {
         "type": "view_submission",
         "team": {"id": TEAM, "domain": "acme"},
