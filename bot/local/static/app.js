@@ -202,17 +202,38 @@ const BLOCKS = {
   },
 
   input(block) {
-    const field = el(block.multiline ? "textarea" : "input", {
-      class: "input-field",
-      type: block.multiline ? undefined : "text",
-      rows: block.multiline ? 3 : undefined,
-      placeholder: block.placeholder || undefined,
-      maxlength: block.max_length || undefined,
+    // A select for fixed choices, a number field for counts, else free text.
+    const errorId = block.error ? `error-${block.input_id}-${Math.random().toString(36).slice(2, 8)}` : undefined;
+    const common = {
+      class: block.error ? "input-field invalid" : "input-field",
       testid: `input-${block.input_id}`,
       data: { inputId: block.input_id },
-    });
+      "aria-invalid": block.error ? "true" : undefined,
+      "aria-describedby": errorId,
+    };
+    let field;
+    if (Array.isArray(block.options) && block.options.length) {
+      const options = block.options.map((o) => el("option", { value: o.value, text: o.label }));
+      if (!block.options.some((o) => String(o.value) === String(block.value ?? ""))) {
+        options.unshift(el("option", { value: block.value || "", text: block.value || "—" }));
+      }
+      field = el("select", common, options);
+    } else {
+      field = el(block.multiline ? "textarea" : "input", {
+        ...common,
+        type: block.multiline ? undefined : block.kind === "number" ? "number" : "text",
+        inputmode: block.kind === "number" ? "numeric" : undefined,
+        step: block.kind === "number" ? "1" : undefined,
+        rows: block.multiline ? 3 : undefined,
+        placeholder: block.placeholder || undefined,
+        maxlength: block.kind === "number" ? undefined : block.max_length || undefined,
+      });
+    }
     field.value = block.value || "";
-    return el("label", { class: "block input" }, [el("span", { class: "input-label", text: block.label }), field]);
+    const error = block.error
+      ? el("span", { class: "input-error", id: errorId, role: "alert", testid: `error-${block.input_id}`, text: block.error })
+      : null;
+    return el("label", { class: "block input" }, [el("span", { class: "input-label", text: block.label }), field, error]);
   },
 
   fields(block) {
