@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -115,6 +115,12 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_downgrade, revision)
 
+    async def erase(self) -> None:
+        """Delete every row of every table, the schema and its revision kept (children
+        before parents): `pulsecoach demo --reset`."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_erase)
+
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as connection:
             return await connection.run_sync(_current)
@@ -137,6 +143,14 @@ def _downgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
+
+
+def _erase(connection: Connection) -> None:
+    tables = MetaData()
+    tables.reflect(connection)
+    for table in reversed(tables.sorted_tables):
+        if table.name != "alembic_version":
+            connection.execute(table.delete())
 
 
 def _current(connection: Connection) -> str | None:
