@@ -13,9 +13,13 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from handlers.context import Services
 from storage.digests import queries as digests
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = ("#1f6feb", "#8250df", "#1a7f37", "#bf8700", "#cf222e")
 
@@ -36,11 +40,24 @@ def _render(
     series: tuple[tuple[str, tuple[float | None, ...]], ...],
     period_index: int | None,
 ) -> bytes:
+    figure = trend_figure(labels, series, period_index)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def trend_figure(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    period_index: int | None,
+) -> Figure:
+    """The chart, laid out: the legend in a row of its own under the axes, so it never
+    covers a line, a tick label or the "since last session" note."""
     # Imported here: matplotlib is slow to import and only needed when a chart is drawn.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.0, 3.2), dpi=100)
+    figure = Figure(figsize=(7.0, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     xs = list(range(len(labels)))
@@ -60,10 +77,10 @@ def _render(
         axes.axvline(period_index - 0.5, color="#57606a", linewidth=1, linestyle="--")
         axes.annotate(
             "since last session",
-            (period_index - 0.45, 97),
+            (period_index - 0.45, 3),
             fontsize=7,
             color="#57606a",
-            va="top",
+            va="bottom",
         )
     axes.set_ylim(0, 100)
     axes.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
@@ -75,11 +92,8 @@ def _render(
     axes.grid(axis="y", color="#d0d7de", linewidth=0.6)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
+    figure.legend(fontsize=7, loc="outside lower center", ncols=min(len(series), 5), frameon=False)
+    return figure
 
 
 async def digest_chart_png(services: Services, digest_id: int) -> bytes | None:

@@ -47,8 +47,22 @@ function el(tag, props = {}, children = []) {
   return node;
 }
 
-// Minimal, safe markup: `code` and *bold*. Everything else stays plain text.
-const MARKUP = /`([^`\n]+)`|\*([^*\n]+)\*/g;
+// Minimal, safe markup: `code`, *bold* and text sparklines. Everything else stays plain text.
+const MARKUP = /`([^`\n]+)`|\*([^*\n]+)\*|([▁▂▃▄▅▆▇█·]{2,})/g;
+const SPARK_LEVELS = "▁▂▃▄▅▆▇█";
+
+// A sparkline drawn as bars: block characters depend on the font (many draw every
+// one of them full height, a solid bar); bars of set heights read the same anywhere.
+function sparkline(chars) {
+  const bars = [...chars].map((char) => {
+    const level = SPARK_LEVELS.indexOf(char);
+    if (level < 0) return el("span", { class: "spark-bar spark-missing", "aria-hidden": "true" });
+    const bar = el("span", { class: "spark-bar", "aria-hidden": "true" });
+    bar.style.height = `${Math.round(((level + 1) / SPARK_LEVELS.length) * 100)}%`;
+    return bar;
+  });
+  return el("span", { class: "spark", role: "img", "aria-label": `trend ${chars}`, title: chars, data: { spark: chars } }, bars);
+}
 
 function rich(text) {
   const fragment = document.createDocumentFragment();
@@ -56,9 +70,9 @@ function rich(text) {
   let last = 0;
   for (const match of source.matchAll(MARKUP)) {
     fragment.append(source.slice(last, match.index));
-    fragment.append(
-      match[1] !== undefined ? el("code", { text: match[1] }) : el("strong", { text: match[2] }),
-    );
+    if (match[1] !== undefined) fragment.append(el("code", { text: match[1] }));
+    else if (match[2] !== undefined) fragment.append(el("strong", { text: match[2] }));
+    else fragment.append(sparkline(match[3]));
     last = match.index + match[0].length;
   }
   fragment.append(source.slice(last));
@@ -445,6 +459,11 @@ function renderPersonas() {
   );
 }
 
+function showActivePersona() {
+  // On a phone the personas are a strip: keep the one chatting in view.
+  ui.personas.querySelector(".persona.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
 function renderHeader() {
   const persona = currentPersona();
   if (!persona) {
@@ -473,6 +492,7 @@ function setPersona(handle) {
   clearTimeout(state.timer);
   clearMessages();
   renderPersonas();
+  showActivePersona();
   renderHeader();
   ui.composer.disabled = !handle;
   ui.composer.placeholder = handle ? `Message pulsecoach as ${currentPersona()?.name || handle}…` : "Pick a persona to start chatting";
