@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
     demo.add_argument("--no-serve", action="store_true", help="load the demo and exit")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="empty the database first and load the demo afresh (loses every change)",
+    )
     demo.set_defaults(run=_demo)
 
     db = sub.add_parser("db", help="database schema")
@@ -96,7 +101,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
     async def load(app: Pulsecoach) -> int:
-        for line in await load_demo(app):
+        for line in await load_demo(app, reset=args.reset):
             print(line)
         return 0
 

@@ -53,3 +53,13 @@ class UnknownAction(LookupError):
 
 class Refused(ValueError):
     """A well-formed request that is not allowed or not possible; the message says why."""
+
+
+class FieldErrors(Refused):
+    """A form with wrong values: every field's error at once (input id -> reason), and
+    the form again with the values as submitted and each error beside its field."""
+
+    def __init__(self, errors: dict[str, str], form: Message) -> None:
+        super().__init__("\n".join(errors.values()))
+        self.errors = errors
+        self.form = form

@@ -65,7 +65,9 @@ class Buttons(_Block):
 
 
 class TextInput(_Block):
-    """Free text, submitted together with the next button click (`submit_action_id`)."""
+    """A field, submitted together with the next button click in its message: free
+    text, a whole number (`kind="number"`), or one of fixed `options` (a select).
+    `error` says what was wrong with the value last submitted, shown beside it."""
 
     type: Literal["input"] = "input"
     input_id: str
@@ -74,6 +76,9 @@ class TextInput(_Block):
     multiline: bool = False
     value: str = ""
     max_length: int = 1000
+    kind: Literal["text", "number"] = "text"
+    options: tuple[Choice, ...] = ()
+    error: str | None = None
 
 
 class Field_(_Block):

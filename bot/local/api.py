@@ -20,7 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
+from bot.core.events import (
+    ActionEvent,
+    Actor,
+    FieldErrors,
+    Refused,
+    Reply,
+    TextEvent,
+    UnknownAction,
+)
 from bot.core.messages import Message, Text, notice
 from bot.core.metrics import ACTION_SECONDS, ACTIONS
 from bot.local import limits
@@ -185,6 +193,11 @@ async def _answer(
     except UnknownAction as exc:
         ACTIONS.labels("local", "unknown").inc()
         return error(422, f"unknown action_id {exc.args[0]!r}")
+    except FieldErrors as exc:
+        # The form again, in place, with every error beside its field.
+        ACTIONS.labels("local", "refused").inc()
+        stored = await _apply(request.app[DB_KEY], person, Reply(update=exc.form), clicked)
+        return error(409, str(exc), refused=True, errors=exc.errors, messages=stored)
     except Refused as exc:
         # Said in the conversation, where the person is looking (and kept there), and
         # still a 409 for API clients. The refusal says why and what to do instead.
@@ -239,6 +252,14 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """Browsers ask for /favicon.ico whatever the page says: the same SVG mark."""
+    return web.FileResponse(
+        STATIC / "favicon.svg",
+        headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"},
+    )
+
+
 LOCAL_PATHS = ("/api/local/", "/static/")
 
 
@@ -274,6 +295,7 @@ def setup(app: web.Application, db: Database, router: Router) -> None:
     app[DB_KEY] = db
     app[ROUTER_KEY] = router
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/local/personas", personas)
     app.router.add_get("/api/local/people/{handle}/messages", messages)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.messages import Block, Button, Buttons, Message, TextInput
+from bot.core.messages import Block, Button, Buttons, Choice, Message, TextInput
 from bot.slack.blockkit import (
     BUTTON_VALUE,
     INPUT_LABEL,
@@ -53,6 +53,8 @@ class Form:
                         "m": int(i.multiline),
                         "x": i.max_length,
                         "val": i.value if prefill else "",
+                        **({"k": i.kind} if i.kind != "text" else {}),
+                        **({"o": [[c.value, c.label] for c in i.options]} if i.options else {}),
                     }
                     for i in self.inputs
                 ],
@@ -85,6 +87,8 @@ class Form:
                 multiline=bool(i.get("m")),
                 max_length=int(i.get("x", 1000)),
                 value=str(i.get("val", "")),
+                kind="number" if i.get("k") == "number" else "text",
+                options=tuple(Choice(value=str(v), label=str(lbl)) for v, lbl in i.get("o", [])),
             )
             for i in data["i"]
         )
@@ -140,24 +144,49 @@ def with_openers(message: Message) -> list[Block]:
     return blocks
 
 
-def inline_input(block: TextInput, block_id: str) -> dict[str, Any]:
-    """An input block: in a modal, or inline in a message when no opener fits."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": block.input_id,
-        "multiline": block.multiline,
-        "max_length": max(1, min(block.max_length, INPUT_MAX)),
-    }
+def _element(block: TextInput) -> dict[str, Any]:
+    """The control: a select for fixed choices, a number input, else free text."""
+    if block.options:
+        options = [
+            {"text": plain(c.label, 75), "value": c.value[:150]} for c in block.options[:100]
+        ]
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": block.input_id,
+            "options": options,
+        }
+        chosen = next((o for o in options if o["value"] == block.value), None)
+        if chosen is not None:
+            element["initial_option"] = chosen
+        return element
+    if block.kind == "number":
+        element = {"type": "number_input", "action_id": block.input_id, "is_decimal_allowed": False}
+        if block.value.lstrip("-").isdigit():
+            element["initial_value"] = block.value
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": block.input_id,
+            "multiline": block.multiline,
+            "max_length": max(1, min(block.max_length, INPUT_MAX)),
+        }
+        if block.value:
+            element["initial_value"] = block.value[:INPUT_MAX]
     if block.placeholder:
         element["placeholder"] = plain(block.placeholder, PLACEHOLDER)
-    if block.value:
-        element["initial_value"] = block.value[:INPUT_MAX]
+    return element
+
+
+def inline_input(block: TextInput, block_id: str) -> dict[str, Any]:
+    """An input block: in a modal, or inline in a message when no opener fits."""
+    element = _element(block)
     return {
         "type": "input",
         "block_id": block_id,
         "optional": True,  # emptiness is the handler's to refuse, in its own words
         "label": plain(block.label, INPUT_LABEL),
         "element": element,
+        **({"hint": plain(block.error, INPUT_LABEL)} if block.error else {}),
     }
 
 
@@ -192,14 +221,14 @@ def inputs_of(state: Any) -> dict[str, str]:
             if not isinstance(element, dict):
                 continue
             kind = element.get("type")
-            if kind == "plain_text_input":
+            if kind in ("plain_text_input", "number_input"):
                 value = element.get("value")
-                found[str(action_id)] = value if isinstance(value, str) else ""
             elif kind in ("static_select", "radio_buttons"):
-                option = element.get("selected_option")
-                chosen = option.get("value") if isinstance(option, dict) else None
-                if isinstance(chosen, str):
-                    found[str(action_id)] = chosen
+                chosen = element.get("selected_option")
+                value = chosen.get("value") if isinstance(chosen, dict) else None
+            else:
+                continue
+            found[str(action_id)] = value if isinstance(value, str) else ""
     return found
 
 

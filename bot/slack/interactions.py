@@ -11,7 +11,15 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.events import ActionEvent, Actor, Refused, Reply, TextEvent, UnknownAction
+from bot.core.events import (
+    ActionEvent,
+    Actor,
+    FieldErrors,
+    Refused,
+    Reply,
+    TextEvent,
+    UnknownAction,
+)
 from bot.slack import forms
 from bot.slack.actors import Actors
 from bot.slack.background import AfterAck
@@ -43,6 +51,8 @@ class Interactions:
             if isinstance(event, ActionEvent):
                 return await self.router.on_action(event)
             return await self.router.on_text(event)
+        except FieldErrors as wrong:  # the form again, each error beside its field
+            return Reply(update=wrong.form)
         except Refused as refused:
             return Reply(notice=str(refused))
         except UnknownAction:
@@ -151,6 +161,12 @@ class Interactions:
             self.after.spawn(self._finish(work, surface), "slow view submission")
             return
         error = work.exception()
+        if isinstance(error, FieldErrors):  # every one at once, beside its field
+            known = {b.get("block_id") for b in view.get("blocks") or []}
+            beside = {f"in|{k}": v[:150] for k, v in error.errors.items() if f"in|{k}" in known}
+            if beside:
+                await ack(response_action="errors", errors=beside)
+                return
         if isinstance(error, Refused):
             block = forms.error_block(view.get("blocks") or [], str(error))
             await ack(response_action="errors", errors={block: str(error)[:150]})

@@ -13,11 +13,14 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.context import Services
 from handlers.digests.story import story
 from storage.digests import queries as digests
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = ("#1f6feb", "#8250df", "#1a7f37", "#bf8700", "#cf222e")
 
@@ -38,11 +41,24 @@ def _render(
     series: tuple[tuple[str, tuple[float | None, ...]], ...],
     period_index: int | None,
 ) -> bytes:
+    figure = trend_figure(labels, series, period_index)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def trend_figure(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    period_index: int | None,
+) -> Figure:
+    """The chart, laid out: the legend in a row of its own under the axes, so it never
+    covers a line, a tick label or the "since last session" note."""
     # Imported here: matplotlib is slow to import and only needed when a chart is drawn.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.0, 3.2), dpi=100)
+    figure = Figure(figsize=(7.0, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     xs = list(range(len(labels)))
@@ -58,7 +74,7 @@ def _render(
             markersize=3.5 if index == 0 else 2.5,
         )
     axes.axhline(50, color="#8c959f", linewidth=0.8, linestyle=":")
-    low, high = _story_marks(axes, labels, series)
+    low, high = _story_marks(axes, tuple(labels), tuple((n, tuple(v)) for n, v in series))
     if period_index is not None and 0 < period_index < len(labels):
         axes.axvline(period_index - 0.5, color="#57606a", linewidth=1, linestyle="--")
         axes.annotate(
@@ -80,11 +96,8 @@ def _render(
     axes.grid(axis="y", color="#d0d7de", linewidth=0.6)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
+    figure.legend(fontsize=7, loc="outside lower center", ncols=min(len(series), 5), frameon=False)
+    return figure
 
 
 def _story_marks(

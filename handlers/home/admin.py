@@ -1,48 +1,53 @@
 """Admins configure programs in chat. Edits go through the same validation, audit
-and locks as the organisation file: a chat edit is a one-program config apply."""
+and locks as the organisation file: a chat edit is a one-program config apply. The
+form (admin_form.py) shows every error at once beside its field."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-from bot.core.events import ActionEvent, Refused, Reply, TextEvent
-from bot.core.messages import Button, Buttons, Context, Field_, Fields, Message, Text, TextInput
+from bot.core.events import ActionEvent, FieldErrors, Refused, Reply, TextEvent
+from bot.core.messages import Context, Message, Text
 from handlers.config.apply import ConfigError, apply_text
 from handlers.config.programs import export_programs
-from handlers.context import ActionHandler, CommandHandler, Services, no_team, which_team
+from handlers.context import (
+    ActionHandler,
+    CommandHandler,
+    Services,
+    no_team,
+    which_team,
+)
+from handlers.home.admin_form import (
+    PREVIEW,
+    SAVE,
+    SEND_NOW,
+    SETTINGS,
+    TEST_SEND,
+    admin_message,
+    confirmation,
+    label,
+)
 from handlers.pulse.commands import COMMANDS as pulse_commands
 from handlers.pulse.schedule import preview
 from prompts.texts import text
 from storage.core import directory
 
-SAVE = "admin.save"
-PREVIEW = "admin.preview"
-SEND_NOW = "admin.send"
-TEST_SEND = "admin.test"
-# Editable in chat: field -> (label, path into the program entry of the file).
-EDITABLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "frequency": ("Cadence (weekly, biweekly, monthly)", ("cadence", "frequency")),
-    "weekday": ("Weekday (mon … sun)", ("cadence", "weekday")),
-    "at": ("Local send time (HH:MM)", ("cadence", "at")),
-    "window_hours": ("Response window (hours)", ("window_hours",)),
-    "items_per_pulse": ("Items per pulse", ("items_per_pulse",)),
-    "min_respondents": ("Minimum respondents (3 or more)", ("thresholds", "respondents")),
-    "min_comments": ("Minimum respondents for comments", ("thresholds", "comments")),
-    "privacy": ("Privacy (anonymous, confidential)", ("privacy",)),
-    "team_sees_results": ("Team sees results (true, false)", ("team_sees_results",)),
-}
+__all__ = ["ACTIONS", "COMMANDS", "admin_message", "program_settings", "update_program"]
 
 
-async def _require_admin(services: Services, person_id: int, team_key: str) -> None:
+async def _require_admin(services: Services, person_id: int, team_key: str) -> str:
+    """The team's name, when the person is one of its admins."""
     async with services.db.session() as session:
         team = await directory.team_by_key(session, team_key)
         if team is None:
             raise no_team(team_key)
         if not await directory.has_role(session, person_id, team.id or 0, ["admin"]):
             raise Refused(text("admin.only", team=team.name))
+        return team.name
 
 
 async def _program_entry(services: Services, team_key: str) -> dict[str, Any]:
@@ -52,17 +57,14 @@ async def _program_entry(services: Services, team_key: str) -> dict[str, Any]:
     for entry in entries:
         if entry["team"] == team_key:
             return json.loads(json.dumps(entry))  # plain dicts and lists, as read from a file
-    raise Refused(f"Team {team_key!r} has no pulse program yet: add one in the config file.")
+    raise Refused(text("admin.no_program", team=team_key))
 
 
-async def program_settings(services: Services, person_id: int, team_key: str) -> dict[str, str]:
-    """The editable settings of the team's program, as text, for forms and views."""
-    await _require_admin(services, person_id, team_key)
-    entry = await _program_entry(services, team_key)
+def _values(entry: dict[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
-    for field, (_, path) in EDITABLE.items():
+    for field, setting in SETTINGS.items():
         value: Any = entry
-        for part in path:
+        for part in setting.path:
             value = (value or {}).get(part)
         values[field] = (
             "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
@@ -70,88 +72,114 @@ async def program_settings(services: Services, person_id: int, team_key: str) ->
     return values
 
 
-def _coerce(field: str, raw: str) -> Any:
-    raw = raw.strip()
-    if field in ("window_hours", "items_per_pulse", "min_respondents", "min_comments"):
-        if not raw.lstrip("-").isdigit():
-            raise Refused(f"{EDITABLE[field][0]}: {raw!r} is not a whole number.")
-        return int(raw)
-    if field == "team_sees_results":
-        if raw.lower() not in ("true", "false", "yes", "no"):
-            raise Refused(f"{EDITABLE[field][0]}: say true or false.")
-        return raw.lower() in ("true", "yes")
-    return raw
-
-
-async def update_program(
-    services: Services, person_id: int, team_key: str, changes: dict[str, str]
-) -> list[str]:
-    """Apply `changes` (field -> text) to the team's program; a specific Refused when
-    a value is wrong or locked, and then nothing is stored."""
+async def program_settings(services: Services, person_id: int, team_key: str) -> dict[str, str]:
+    """The editable settings of the team's program, as text, for forms and views."""
     await _require_admin(services, person_id, team_key)
-    unknown = sorted(set(changes) - set(EDITABLE))
-    if unknown:
-        raise Refused(f"Cannot edit {', '.join(unknown)} here; editable: {', '.join(EDITABLE)}.")
-    entry = await _program_entry(services, team_key)
-    for field, raw in changes.items():
-        if raw.strip() == "":
-            continue
-        *parents, leaf = EDITABLE[field][1]
-        node = entry
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = _coerce(field, raw)
+    return _values(await _program_entry(services, team_key))
+
+
+def _coerce(field: str, raw: str) -> Any:
+    """The value as the file holds it; ValueError says what is wrong, in plain words."""
+    setting = SETTINGS[field]
+    raw = raw.strip()
+    if setting.kind == "number":
+        if not raw.lstrip("-").isdigit():
+            raise ValueError(text("admin.error.number", value=raw))
+        return int(raw)
+    if setting.kind == "select" and raw.lower() not in setting.options:
+        choices = ", ".join(c.label for c in setting.choices(field))
+        raise ValueError(text("admin.error.choice", value=raw, choices=choices))
+    if field == "team_sees_results":
+        return raw.lower() == "true"
+    return raw.lower() if setting.kind == "select" else raw
+
+
+def _with(entry: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    changed = json.loads(json.dumps(entry))
+    *parents, leaf = SETTINGS[field].path
+    node = changed
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    return changed
+
+
+async def _apply(
+    services: Services, entry: dict[str, Any], person_id: int, dry_run: bool
+) -> list[str]:
     document = yaml.safe_dump({"programs": [entry]}, sort_keys=False)
-    try:
-        report = await apply_text(
-            services.db, document, filename="chat", actor=f"person:{person_id}"
-        )
-    except ConfigError as error:
-        field = error.field.split(".")[-1] if error.field else ""
-        label = next((label for f, (label, path) in EDITABLE.items() if path[-1] == field), field)
-        raise Refused(f"{label}: {error.reason}") from None
+    report = await apply_text(
+        services.db, document, filename="chat", dry_run=dry_run, actor=f"person:{person_id}"
+    )
     return report.changes
 
 
-def admin_message(team_key: str, team_name: str, values: dict[str, str]) -> Message:
-    fields = tuple(Field_(label=EDITABLE[f][0], value=v or "—") for f, v in values.items())
-    inputs = tuple(
-        TextInput(input_id=f, label=EDITABLE[f][0], value=v, max_length=40)
-        for f, v in values.items()
-    )
-    return Message(
-        ref=f"admin:{team_key}",
-        text=text("admin.heading", team=team_name),
-        blocks=(
-            Text(text=text("admin.heading", team=team_name), style="heading"),
-            Fields(fields=fields),
-            *inputs,
-            Buttons(
-                buttons=(
-                    Button(
-                        action_id=SAVE,
-                        value=team_key,
-                        label=text("admin.button.save"),
-                        style="primary",
-                    ),
-                    Button(action_id=PREVIEW, value=team_key, label=text("admin.button.preview")),
-                    Button(action_id=SEND_NOW, value=team_key, label=text("admin.button.send")),
-                    Button(action_id=TEST_SEND, value=team_key, label=text("admin.button.test")),
-                )
-            ),
-            Context(lines=(text("admin.context"),)),
-        ),
-    )
+def _field_of(error: ConfigError) -> str | None:
+    leaf = error.field.split(".")[-1] if error.field else ""
+    return next((f for f, s in SETTINGS.items() if s.path[-1] == leaf), None)
 
 
-async def preview_message(services: Services, team_key: str, days: int) -> Message:
-    rows = await preview(services, team_key, days)
-    lines = tuple(
+async def update_program(
+    services: Services, person_id: int, team_key: str, changes: Mapping[str, str]
+) -> list[str]:
+    """Apply `changes` (field -> text) to the team's program, all or nothing. Every
+    wrong value is found at once (each checked on its own against the file's rules)
+    and refused together, beside its field (FieldErrors); then nothing is stored."""
+    team_name = await _require_admin(services, person_id, team_key)
+    unknown = sorted(set(changes) - set(SETTINGS))
+    if unknown:
+        raise Refused(
+            text("admin.unknown", fields=", ".join(unknown), editable=", ".join(SETTINGS))
+        )
+    entry = await _program_entry(services, team_key)
+    current = _values(entry)
+    wanted = {f: v.strip() for f, v in changes.items() if v.strip() and v.strip() != current[f]}
+    errors: dict[str, str] = {}
+    coerced: dict[str, Any] = {}
+    for field, raw in wanted.items():
+        try:
+            coerced[field] = _coerce(field, raw)
+        except ValueError as error:
+            errors[field] = f"{label(field)}: {error}"
+    for field, value in coerced.items():  # each against the file's rules, on its own
+        try:
+            await _apply(services, _with(entry, field, value), person_id, dry_run=True)
+        except ConfigError as error:
+            errors[field] = f"{label(field)}: {error.reason}"
+    together = entry
+    for field, value in coerced.items():
+        together = _with(together, field, value)
+    if not errors:
+        try:
+            return await _apply(services, together, person_id, dry_run=False)
+        except ConfigError as error:  # only the combination is wrong
+            field = _field_of(error) or next(iter(coerced), "frequency")
+            errors[field] = f"{label(field)}: {error.reason}"
+    shown = {**current, **{f: v for f, v in changes.items() if f in SETTINGS}}
+    raise FieldErrors(errors, admin_message(team_key, team_name, shown, errors))
+
+
+async def _next_pulse(services: Services, team_key: str) -> str | None:
+    """The next planned pulse, as people will see it in their own zone."""
+    rows = await preview(services, team_key, 62)
+    sent = [r for r in rows if not r.skipped]
+    if not sent:
+        return None
+    first = min(sent, key=lambda r: r.utc)
+    return f"{first.local:%A %d %b, %H:%M}"
+
+
+def preview_lines(rows: list[Any]) -> tuple[str, ...]:
+    return tuple(
         f"{r.person}: {r.local:%a %d %b %H:%M} {r.timezone} ({r.utc:%H:%M} UTC)"
         + (f" — moved: {', '.join(r.reasons)}" if r.reasons else "")
         + (f" — skipped: {r.skipped}" if r.skipped else "")
         for r in rows
     )
+
+
+async def preview_message(services: Services, team_key: str, days: int) -> Message:
+    lines = preview_lines(await preview(services, team_key, days))
     heading = text("admin.preview.heading", team=team_key, days=days)
     body = lines or (text("admin.preview.none", days=days),)
     return Message(
@@ -178,9 +206,8 @@ async def _admin_team(services: Services, event: TextEvent, args: list[str], com
 async def cmd_admin(services: Services, event: TextEvent, args: list[str]) -> Reply:
     team_key = await _admin_team(services, event, args, "admin")
     values = await program_settings(services, event.actor.person_id, team_key)
-    async with services.db.session() as session:
-        team = await directory.team_by_key(session, team_key)
-    return Reply(messages=(admin_message(team_key, team.name if team else team_key, values),))
+    name = await _require_admin(services, event.actor.person_id, team_key)
+    return Reply(messages=(admin_message(team_key, name, values),))
 
 
 async def cmd_schedule(services: Services, event: TextEvent, args: list[str]) -> Reply:
@@ -191,15 +218,17 @@ async def cmd_schedule(services: Services, event: TextEvent, args: list[str]) ->
 
 
 async def on_save(services: Services, event: ActionEvent) -> Reply:
-    changes = {k: v for k, v in event.inputs.items() if k in EDITABLE}
+    changes = {k: v for k, v in event.inputs.items() if k in SETTINGS}
+    before = await program_settings(services, event.actor.person_id, event.value)
     applied = await update_program(services, event.actor.person_id, event.value, changes)
     values = await program_settings(services, event.actor.person_id, event.value)
-    async with services.db.session() as session:
-        team = await directory.team_by_key(session, event.value)
-    note = text("admin.saved", changes="; ".join(applied)) if applied else text("admin.unchanged")
-    return Reply(
-        update=admin_message(event.value, team.name if team else event.value, values), notice=note
-    )
+    name = await _require_admin(services, event.actor.person_id, event.value)
+    if applied:
+        changed = [f for f in SETTINGS if before[f] != values[f]]
+        note = confirmation(values, await _next_pulse(services, event.value), changed)
+    else:
+        note = text("admin.unchanged")
+    return Reply(update=admin_message(event.value, name, values), notice=note)
 
 
 async def on_preview(services: Services, event: ActionEvent) -> Reply:

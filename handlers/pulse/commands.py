@@ -238,9 +238,12 @@ async def _team_for(
     if args:
         return args[0]
     keys = sorted({team.key for team, role in mine if role in roles})
+    every = sorted({team.key for team, _ in mine})
     if len(keys) == 1:
         return keys[0]
-    raise which_team(command, keys or sorted({team.key for team, _ in mine}))
+    if not keys and len(every) == 1:  # not theirs to do: the refusal says who can
+        return every[0]
+    raise which_team(command, keys or every)
 
 
 async def _roles_in(services: Services, person_id: int, team_key: str) -> set[str]:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -169,6 +169,12 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_downgrade, revision)
 
+    async def erase(self) -> None:
+        """Delete every row of every table, the schema and its revision kept (children
+        before parents): `pulsecoach demo --reset`."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_erase)
+
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as connection:
             return await connection.run_sync(_current)
@@ -225,6 +231,14 @@ def _downgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
+
+
+def _erase(connection: Connection) -> None:
+    tables = MetaData()
+    tables.reflect(connection)
+    for table in reversed(tables.sorted_tables):
+        if table.name != "alembic_version":
+            connection.execute(table.delete())
 
 
 def _current(connection: Connection) -> str | None:

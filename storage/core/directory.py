@@ -109,6 +109,11 @@ async def deactivate_address(
         session.add(address)
 
 
+async def has_workspaces(session: AsyncSession) -> bool:
+    """Whether any organisation has been set up in this database."""
+    return (await session.exec(select(Workspace.id).limit(1))).first() is not None
+
+
 async def workspace(session: AsyncSession, workspace_id: int) -> Workspace | None:
     return await session.get(Workspace, workspace_id)
 

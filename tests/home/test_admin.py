@@ -36,8 +36,22 @@ async def test_admin_edits_the_program_in_chat(tmp_path: Path, clock: FakeClock)
             inputs={"weekday": "thu", "at": "10:15", "min_respondents": "4"},
         )
         assert status == 200, body
-        assert body["notice"].startswith("Saved: update program safety: cadence")
-        assert "thresholds" in body["notice"]
+        assert body["notice"] == (
+            "Saved (day, send time, minimum respondents). Next pulse: Thursday 26 Nov, 10:15 "
+            "in each person's time zone, open 72 h, every week. Answers are anonymous; "
+            "results show from 4 respondents; only the coach sees the results."
+        )
+        # The form is one control per setting: selects for fixed choices, numbers for counts.
+        [updated] = [m for m in body["messages"] if m["id"] == form["id"]]
+        inputs = {b["input_id"]: b for b in updated["message"]["blocks"] if b["type"] == "input"}
+        assert not [b for b in updated["message"]["blocks"] if b["type"] == "fields"]
+        assert [o["value"] for o in inputs["weekday"]["options"]][:2] == ["mon", "tue"]
+        assert inputs["weekday"]["value"] == "thu"
+        assert [o["label"] for o in inputs["privacy"]["options"]] == ["Anonymous", "Confidential"]
+        assert inputs["min_respondents"]["kind"] == "number"
+        assert (
+            inputs["window_hours"]["kind"] == "number" and inputs["window_hours"]["value"] == "72"
+        )
         program = await _program(org)
         assert (program.weekday, program.at, program.min_respondents) == (3, "10:15", 4)
         async with org.app.db.session() as session:
@@ -53,21 +67,45 @@ async def test_bad_or_locked_edits_are_refused_and_nothing_changes(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     async with running_org(tmp_path, clock) as org:
-        cases = [
-            ({"min_respondents": "2"}, "Minimum respondents (3 or more): "),
-            ({"at": "25:00"}, "Local send time (HH:MM): '25:00' is not a time HH:MM"),
-            ({"window_hours": "soon"}, "is not a whole number"),
-            ({"weekday": "someday", "at": "10:00"}, "Weekday (mon … sun)"),
-            (
-                {"min_respondents": "5", "min_comments": "3"},
-                "Minimum respondents for comments: must be at least the respondents "
-                "threshold (5): comments from fewer people than scores need would show what "
-                "the scores withhold",
-            ),
-        ]
-        for inputs, reason in cases:
-            status, body = await org.click("adam", "admin.save", "leadership", inputs=inputs)
-            assert status == 409 and reason in body["error"], (inputs, body)
+        status, body = await org.say("adam", "admin")
+        form = body["messages"][0]
+        # Every wrong value at once, each beside its field; nothing is stored.
+        wrong = {
+            "min_respondents": "2",
+            "at": "25:00",
+            "window_hours": "soon",
+            "weekday": "someday",
+        }
+        status, body = await org.click(
+            "adam", "admin.save", "leadership", message_id=form["id"], inputs=wrong
+        )
+        assert status == 409 and body["refused"] is True
+        assert set(body["errors"]) == set(wrong)
+        assert (
+            "Minimum respondents before results show (3 or more): "
+            in body["errors"]["min_respondents"]
+        )
+        assert "'25:00' is not a time HH:MM" in body["errors"]["at"]
+        assert "“soon” is not a whole number" in body["errors"]["window_hours"]
+        assert "“someday” is not one of the choices (Monday, Tuesday" in body["errors"]["weekday"]
+        [shown] = body["messages"]
+        assert shown["id"] == form["id"] and shown["version"] == 2  # the form, in place
+        beside = {
+            b["input_id"]: (b["value"], b["error"])
+            for b in shown["message"]["blocks"]
+            if b["type"] == "input"
+        }
+        assert beside["at"] == ("25:00", body["errors"]["at"])
+        assert beside["privacy"] == ("anonymous", None)
+        # The comment threshold is never below the respondent threshold.
+        status, body = await org.click(
+            "adam",
+            "admin.save",
+            "leadership",
+            message_id=form["id"],
+            inputs={"min_respondents": "5", "min_comments": "3"},
+        )
+        assert status == 409 and "must be at least the respondents threshold" in json.dumps(body)
         status, body = await org.click("ana", "admin.save", "leadership", inputs={"at": "10:00"})
         assert status == 409 and "Only an admin" in body["error"]
         await org.say("adam", "pulse send leadership")

@@ -4,6 +4,9 @@ the closest command, and hints name the command in the channel's own form."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,8 @@ from bot.slack.commands import slack_form
 from handlers.router import closest_command
 from storage.core.models import Membership, Team
 from tests.local.test_api import click, client, pulsecoach, say  # noqa: F401 (fixture)
+
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "local-api.md").read_text()
 
 
 async def history(api: TestClient[Any, Any], handle: str) -> list[dict[str, Any]]:
@@ -133,3 +138,20 @@ def test_hints_take_each_channels_form() -> None:
         "Close it first with `pulsecoach pulse close leadership`, or see `results` and "
         "`YYYY-MM-DD`."
     )
+
+
+async def test_favicon_and_the_documented_healthz(
+    client: TestClient[Any, Any],  # noqa: F811
+) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    assert (await icon.text()).startswith("<svg")
+
+    # docs/local-api.md shows what /healthz answers (the schema revision aside).
+    found = re.search(r"GET /healthz\n```\n\n```json\n(.*?)\n```", DOCS, re.S)
+    assert found is not None
+    shown = json.loads(found[1])
+    health = await (await client.get("/healthz")).json()
+    assert set(shown) == set(health)
+    assert (shown["status"], shown["channels"]) == (health["status"], health["channels"])
+    assert re.fullmatch(r"\d{4}", health["schema"]) and re.fullmatch(r"\d{4}", shown["schema"])

@@ -199,7 +199,14 @@ def test_home_and_modals_validate_as_views_within_100_blocks() -> None:
     modal = form_modal(form, {"a": "admin.save", "v": "leadership"})
     assert modal is not None
     assert View(**modal).to_dict()["submit"]["text"] == "Save changes"
-    assert [b["type"] for b in modal["blocks"]].count("input") == 2
+    inputs = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+    assert len(inputs) == 9  # one control per setting
+    assert inputs["in|weekday"]["type"] == "static_select"
+    assert len(inputs["in|weekday"]["options"]) == 7
+    assert "initial_option" not in inputs["in|privacy"]  # "x" is none of the choices
+    assert inputs["in|window_hours"]["type"] == "number_input"
+    assert inputs["in|window_hours"]["initial_value"] == "72"
+    assert inputs["in|at"]["type"] == "plain_text_input"
 
 
 def test_an_opener_fits_a_button_value_and_decodes_to_the_same_form() -> None:

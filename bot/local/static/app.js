@@ -49,8 +49,22 @@ function el(tag, props = {}, children = []) {
   return node;
 }
 
-// Minimal, safe markup: `code` and *bold*. Everything else stays plain text.
-const MARKUP = /`([^`\n]+)`|\*([^*\n]+)\*/g;
+// Minimal, safe markup: `code`, *bold* and text sparklines. Everything else stays plain text.
+const MARKUP = /`([^`\n]+)`|\*([^*\n]+)\*|([▁▂▃▄▅▆▇█·]{2,})/g;
+const SPARK_LEVELS = "▁▂▃▄▅▆▇█";
+
+// A sparkline drawn as bars: block characters depend on the font (many draw every
+// one of them full height, a solid bar); bars of set heights read the same anywhere.
+function sparkline(chars) {
+  const bars = [...chars].map((char) => {
+    const level = SPARK_LEVELS.indexOf(char);
+    if (level < 0) return el("span", { class: "spark-bar spark-missing", "aria-hidden": "true" });
+    const bar = el("span", { class: "spark-bar", "aria-hidden": "true" });
+    bar.style.height = `${Math.round(((level + 1) / SPARK_LEVELS.length) * 100)}%`;
+    return bar;
+  });
+  return el("span", { class: "spark", role: "img", "aria-label": `trend ${chars}`, title: chars, data: { spark: chars } }, bars);
+}
 
 function rich(text) {
   const fragment = document.createDocumentFragment();
@@ -58,9 +72,9 @@ function rich(text) {
   let last = 0;
   for (const match of source.matchAll(MARKUP)) {
     fragment.append(source.slice(last, match.index));
-    fragment.append(
-      match[1] !== undefined ? el("code", { text: match[1] }) : el("strong", { text: match[2] }),
-    );
+    if (match[1] !== undefined) fragment.append(el("code", { text: match[1] }));
+    else if (match[2] !== undefined) fragment.append(el("strong", { text: match[2] }));
+    else fragment.append(sparkline(match[3]));
     last = match.index + match[0].length;
   }
   fragment.append(source.slice(last));
@@ -206,17 +220,38 @@ const BLOCKS = {
   },
 
   input(block) {
-    const field = el(block.multiline ? "textarea" : "input", {
-      class: "input-field",
-      type: block.multiline ? undefined : "text",
-      rows: block.multiline ? 3 : undefined,
-      placeholder: block.placeholder || undefined,
-      maxlength: block.max_length || undefined,
+    // A select for fixed choices, a number field for counts, else free text.
+    const errorId = block.error ? `error-${block.input_id}-${Math.random().toString(36).slice(2, 8)}` : undefined;
+    const common = {
+      class: block.error ? "input-field invalid" : "input-field",
       testid: `input-${block.input_id}`,
       data: { inputId: block.input_id },
-    });
+      "aria-invalid": block.error ? "true" : undefined,
+      "aria-describedby": errorId,
+    };
+    let field;
+    if (Array.isArray(block.options) && block.options.length) {
+      const options = block.options.map((o) => el("option", { value: o.value, text: o.label }));
+      if (!block.options.some((o) => String(o.value) === String(block.value ?? ""))) {
+        options.unshift(el("option", { value: block.value || "", text: block.value || "—" }));
+      }
+      field = el("select", common, options);
+    } else {
+      field = el(block.multiline ? "textarea" : "input", {
+        ...common,
+        type: block.multiline ? undefined : block.kind === "number" ? "number" : "text",
+        inputmode: block.kind === "number" ? "numeric" : undefined,
+        step: block.kind === "number" ? "1" : undefined,
+        rows: block.multiline ? 3 : undefined,
+        placeholder: block.placeholder || undefined,
+        maxlength: block.kind === "number" ? undefined : block.max_length || undefined,
+      });
+    }
     field.value = block.value || "";
-    return el("label", { class: "block input" }, [el("span", { class: "input-label", text: block.label }), field]);
+    const error = block.error
+      ? el("span", { class: "input-error", id: errorId, role: "alert", testid: `error-${block.input_id}`, text: block.error })
+      : null;
+    return el("label", { class: "block input" }, [el("span", { class: "input-label", text: block.label }), field, error]);
   },
 
   fields(block) {
@@ -428,6 +463,11 @@ function renderPersonas() {
   );
 }
 
+function showActivePersona() {
+  // On a phone the personas are a strip: keep the one chatting in view.
+  ui.personas.querySelector(".persona.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
 function renderHeader() {
   const persona = currentPersona();
   if (!persona) {
@@ -456,6 +496,7 @@ function setPersona(handle) {
   clearTimeout(state.timer);
   clearMessages();
   renderPersonas();
+  showActivePersona();
   renderHeader();
   ui.composer.disabled = !handle;
   ui.composer.placeholder = handle ? `Message pulsecoach as ${currentPersona()?.name || handle}…` : "Pick a persona to start chatting";
