@@ -77,7 +77,7 @@ class Pulsecoach:
                 kinds[scheduled.kind] = partial(scheduled.fire, services)
                 if scheduled.fire_many is not None:
                     batches[scheduled.kind] = partial(scheduled.fire_many, services)
-        lock = LeaderLock(db)  # also the sender's: only the leader sends paced lanes
+        lock = LeaderLock(db)
         router = Router(services)
         messengers: dict[str, Messenger] = {}
         built = cls(
@@ -86,7 +86,7 @@ class Pulsecoach:
             clock=clock,
             services=services,
             router=router,
-            sender=Sender(db, clock, messengers, leader=lock),
+            sender=Sender(db, clock, messengers),
             dispatcher=Dispatcher(db, clock, kinds, batches=batches),
             lock=lock,
             messengers=messengers,

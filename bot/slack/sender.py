@@ -25,7 +25,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackTokenRotation
 
 from bot.core.images import ImageResolver
 from bot.core.messages import Message
-from bot.core.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
+from bot.core.messenger import (
+    Delivery,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    check_fence,
+)
 from bot.slack import files
 from bot.slack.link import SlackLink, refresh_refused
 from bot.slack.reasons import NOT_INSTALLED
@@ -95,7 +100,7 @@ class _NoSuchMessage(Exception):
 
 class SlackMessenger:
     channel = "slack"
-    paced = True  # Slack's post limit is per workspace: the leader alone sends (Messenger)
+    paced = True  # Slack's post limit is per workspace: one process sends it (Messenger)
 
     def __init__(self, link: SlackLink, images: ImageResolver | None = None) -> None:
         self.link = link
@@ -333,7 +338,8 @@ class SlackMessenger:
 
     async def _call(self, team: str, method: str, args: dict[str, Any]) -> Any:
         """One paced call; its failure as a delivery error (or _Uncertain)."""
-        await self.link.pacer.wait(team, method)
+        await self.link.pacer.wait(team, method, args.get("channel"))
+        check_fence()  # the lane's lease may have run out while we waited for the slot
         try:
             # A copy: slack_sdk pops the token out of the body it is given.
             return await self.link.sender.api_call(method, json=dict(args))
