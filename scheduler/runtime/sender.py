@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.messages import Message
 from bot.core.messenger import (
@@ -56,6 +56,8 @@ LEASE_MARGIN = 10.0
 CONCURRENCY = 32
 # The retry stream's claim: rows being checked take a tier-3 call or two each (~1.2 s).
 RETRY_BATCH = 5
+# Messages of one stream under way at once (each person's still in order).
+PIPELINE = 4
 # While the fresh stream sends, how often the retry stream looks for rows come due.
 RETRY_POLL = 0.5
 # While a drain runs, how often it looks for lanes with newly due messages.
@@ -73,6 +75,17 @@ class DrainResult:
 def backoff(attempt: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s … capped at 30 minutes."""
     return timedelta(seconds=min(5 * 2**attempt, 1800))
+
+
+@dataclass
+class _Pace:
+    """A stream's shared pacing state: the channel asked us to wait (Retry-After)
+    until `held_until`; `stopped`: send nothing more of this claim; `fenced`: nor of
+    this lane (our lease is gone)."""
+
+    held_until: float = 0.0
+    stopped: bool = False
+    fenced: bool = False
 
 
 @dataclass
@@ -208,14 +221,14 @@ class Sender:
         """One of a lane's two streams: fresh rows (`retries` False) or rows tried
         before. The retry stream runs `beside` the fresh one, looking again for rows
         come due until that ends, then until its own rows are done."""
-        held_until = 0.0  # the channel asked us to wait (Retry-After) until then
+        pace = _Pace()
         size = RETRY_BATCH if retries else state.batch
         while not state.stopping:
             if lease is not None and (
                 not await self.leases.keep(lease) or self._over_share(state, lease)
             ):
                 return False  # the lease ran out, or another process takes the lane
-            if (pause := held_until - time.monotonic()) > 0:
+            if (pause := pace.held_until - time.monotonic()) > 0:
                 await asyncio.sleep(pause)  # holding no claims
                 continue
             now = self.clock.now()
@@ -224,34 +237,88 @@ class Sender:
                 claimed = await outbox.claim_due(
                     session, now, size, LEASE, lane, retries=retries, fence=fence
                 )
-            deadline = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
-            for n, row in enumerate(claimed):
-                wait = max(0.0, held_until - time.monotonic())
-                stop = state.stopping or time.monotonic() + wait > deadline
-                if lease is not None and not stop:
-                    stop = not await self.leases.keep(lease)
-                if not stop:
-                    try:
-                        retry_after = await self._send_one(row, state.result)
-                    except Fenced:
-                        stop = True
-                    else:
-                        if retry_after is not None:
-                            held_until = max(held_until, time.monotonic() + retry_after)
-                        continue
-                async with self.db.session() as session:
-                    rest = [r.id for r in claimed[n:] if r.id is not None]
-                    await outbox.release(session, rest, now + LEASE)
-                break
-            else:
-                if len(claimed) < size:
-                    if beside is not None and not beside.done():
-                        await asyncio.sleep(RETRY_POLL)  # retries come due meanwhile
-                        continue
-                    return False  # the lane is empty
-                if state.waiting and not retries:
-                    return True
+            pace.stopped = False
+            if not await self._send_claimed(claimed, now, state, lease, pace):
+                break  # our lane lease is gone
+            if pace.stopped:
+                continue  # the rest of the claim was handed back: claim again
+            if len(claimed) < size:
+                if beside is not None and not beside.done():
+                    await asyncio.sleep(RETRY_POLL)  # retries come due meanwhile
+                    continue
+                return False  # the lane is empty
+            if state.waiting and not retries:
+                return True
         return False
+
+    async def _send_claimed(
+        self,
+        claimed: list[OutboxMessage],
+        now: datetime,
+        state: _Drain,
+        lease: Lease | None,
+        pace: _Pace,
+    ) -> bool:
+        """Send a claim, up to PIPELINE messages under way at once (each person's in
+        order): one message's database work overlaps the next one's wait for its slot,
+        so a lane keeps its channel's pace on a busy machine. Whatever is not sent
+        (stopping, the claim's lease nearly out, our lane lease gone) is handed back.
+        False when the stream must stop."""
+        deadline = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
+        slots = asyncio.Semaphore(PIPELINE)
+        last_of: dict[int, asyncio.Task[None]] = {}
+        tasks: list[asyncio.Task[None]] = []
+        unsent: list[int] = []
+
+        async def send(row: OutboxMessage, before: asyncio.Task[None] | None) -> None:
+            try:
+                if before is not None:
+                    await asyncio.gather(before, return_exceptions=True)
+                if lease is not None and not self.leases.may_send(lease):
+                    pace.fenced = True  # the lease ran out while this waited its turn
+                if pace.stopped or pace.fenced or time.monotonic() > deadline:
+                    pace.stopped = True
+                    unsent.append(row.id or 0)
+                    return
+                try:
+                    retry_after = await self._send_one(row, state.result)
+                except Fenced:
+                    pace.stopped = pace.fenced = True
+                    unsent.append(row.id or 0)
+                    return
+                except BaseException:
+                    pace.stopped = True  # the rest of the claim is handed back
+                    raise
+                if retry_after is not None:
+                    pace.held_until = max(pace.held_until, time.monotonic() + retry_after)
+            finally:
+                slots.release()
+
+        try:
+            for n, row in enumerate(claimed):
+                await slots.acquire()
+                if (wait := pace.held_until - time.monotonic()) > 0 and not pace.stopped:
+                    await asyncio.sleep(wait)  # a rate limit: the channel's own pace
+                stop = pace.stopped or state.stopping or time.monotonic() > deadline
+                if lease is not None and not stop and not await self.leases.keep(lease):
+                    stop = pace.fenced = True
+                if stop:
+                    slots.release()
+                    pace.stopped = True
+                    unsent.extend(r.id for r in claimed[n:] if r.id is not None)
+                    break
+                task = asyncio.create_task(send(row, last_of.get(row.person_id)))
+                last_of[row.person_id] = task
+                tasks.append(task)
+        finally:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            if unsent:
+                async with self.db.session() as session:
+                    await outbox.release(session, unsent, now + LEASE)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return not pace.fenced
 
     def _over_share(self, state: _Drain, lease: Lease) -> bool:
         """More lanes held than our share (a process joined): hand this one over."""
@@ -306,7 +373,8 @@ class Sender:
                 )
             OUTBOX.labels(address.channel, "retried").inc()
             result.retried += 1
-            return error.retry_after
+            # Only a rate limit holds the lane; any other wait is this message's own.
+            return error.retry_after if error.rate_limited else None
         async with self.db.session() as session:
             await outbox.mark_sent(
                 session, row.id, address.channel, delivery.external_ref, self.clock.now()

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 import scheduler.runtime.sender as sender_module
 from bot.core.messages import Message, notice
-from bot.core.messenger import Delivery, TemporaryDeliveryError
+from bot.core.messenger import Delivery, TemporaryDeliveryError, check_fence
 from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
@@ -52,6 +52,8 @@ class PacedChannel:
         try:
             async with self.locks[team]:
                 await asyncio.sleep(self.pace.get(team, 0.0))
+            if self.paced:
+                check_fence()  # as the Slack messenger does before each call
             if (failure := self.failures.pop(message.ref, None)) is not None:
                 raise failure
             self.sent.append((team, person_id, message.ref))
@@ -131,7 +133,10 @@ async def test_a_paced_workspace_holds_back_only_itself(any_db: Database, clock:
     assert len(home.sent) == 2 and max(home.at.values()) < max(slack.at.values())
     _in_order(slack, [r for r in refs if int(r[1:].split(":")[0]) in a + b])
     _in_order(home, [r for r in refs if int(r[1:].split(":")[0]) in local])
-    assert slack.most["TA"] == 1 and slack.most["TB"] == 1  # serial within a lane
+    # A lane has a few messages under way at once (database work overlaps the wait for
+    # the pace), never one person's two.
+    assert 1 <= slack.most["TA"] <= sender_module.PIPELINE
+    assert slack.most["TB"] <= sender_module.PIPELINE
     assert slack.most["all"] >= 2  # lanes side by side
     assert all(n == 1 for key, n in slack.most.items() if key.startswith("person:"))
     assert {row.status for row in await _rows(any_db)} == {"sent"}
@@ -187,7 +192,9 @@ async def test_a_slow_lane_hands_back_its_claim_before_the_lease_ends(
     result = await Sender(db, clock, {"slack": slack}).drain()
 
     assert (result.sent, result.retried) == (11, 1)
-    assert time.monotonic() - started >= 0.6 + 11 * 0.1
+    # Honoured by every send launched after the 429 (those already under way, at most
+    # PIPELINE - 1, are this channel's to hold: the Slack pacer does).
+    assert time.monotonic() - started >= 0.6 + (11 - sender_module.PIPELINE + 1) * 0.1
     assert max(claims.values()) >= 2, "the lane never handed rows back"
     late = {ref: slack.at[ref] - claimed_at[ref] for ref in slack.at}
     assert max(late.values()) < 1.0, f"sent after its lease: {late}"
@@ -261,7 +268,7 @@ async def test_a_sender_whose_lease_runs_out_stops_before_its_next_send(
                 )
 
     slack.after = paused
-    result = await sender.drain(batch=2)
+    result = await sender.drain(batch=1)  # one at a time: none under way at the pause
     assert result.sent == 3
     left = [row for row in await _rows(pg_db) if row.status == "pending"]
     assert len(left) == len(refs) - 3 and all(row.claimed_until is None for row in left)

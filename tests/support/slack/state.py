@@ -84,10 +84,11 @@ class StandInState:
         if strict:
             self.strict()
 
-    def strict(self, posts_per_minute: int = POSTS_PER_MINUTE) -> None:
+    def strict(self, posts_per_minute: int = POSTS_PER_MINUTE, scale: float = 1.0) -> None:
         """Enforce Slack's documented limits (tiers.py): every method's tier per
-        workspace, chat.postMessage per workspace and per channel."""
-        self.limits.update(TIERS)
+        workspace, chat.postMessage per workspace and per channel. `scale` multiplies
+        the tiers (a scaled-down test runs `scale` times faster than Slack allows)."""
+        self.limits.update({method: int(n * scale) for method, n in TIERS.items()})
         self.limits["chat.postMessage"] = posts_per_minute
         self.channel_seconds = CHANNEL_SECONDS
 
