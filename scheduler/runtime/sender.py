@@ -177,9 +177,9 @@ class Sender:
         state.channels.update(lanes)
         paced = self._paced()
         due_paced = sum(1 for _, channel in lanes if channel in paced)
-        if due_paced:
+        if paced:  # idle or not, this process counts in everyone's fair share
             await self.leases.heartbeat()
-            state.share = min(self.concurrency, self.leases.share(due_paced))
+        state.share = min(self.concurrency, self.leases.share(due_paced))
         return [lane for lane, _ in lanes]
 
     async def _lane(self, lane: int, state: _Drain) -> bool:
