@@ -26,6 +26,7 @@ from scheduler.calendar.clock import Clock, SystemClock
 from scheduler.runtime.dispatch import BatchHandler, Dispatcher, KindHandler
 from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
 from scheduler.runtime.leader import LeaderLock
+from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
 from storage.core.db import Database
@@ -86,7 +87,9 @@ class Pulsecoach:
             clock=clock,
             services=services,
             router=router,
-            sender=Sender(db, clock, messengers),
+            sender=Sender(
+                db, clock, messengers, leases=LaneLeases(db, settings.lane_lease_seconds)
+            ),
             dispatcher=Dispatcher(db, clock, kinds, batches=batches),
             lock=lock,
             messengers=messengers,
