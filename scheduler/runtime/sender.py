@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -60,6 +61,10 @@ RETRY_BATCH = 5
 PIPELINE = 4
 # While the fresh stream sends, how often the retry stream looks for rows come due.
 RETRY_POLL = 0.5
+# ... while a retry was recent (its first is due a second or so after its failure) ...
+RETRY_ACTIVE = 5.0
+# ... and otherwise (retries due from an earlier drain) at least this often.
+RETRY_IDLE = 5.0
 # While a drain runs, how often it looks for lanes with newly due messages.
 RESCAN_SECONDS = 1.0
 
@@ -86,6 +91,31 @@ class _Pace:
     held_until: float = 0.0
     stopped: bool = False
     fenced: bool = False
+    retried: _Retried | None = None
+
+
+class _Retried:
+    """A lane's fresh stream tells its retry stream that a message will be retried:
+    the retry stream looks often while that is recent, else seldom (a look is a claim
+    query; fifty idle lanes looking twice a second keep a database busy)."""
+
+    def __init__(self) -> None:
+        self.last = -math.inf
+        self.event = asyncio.Event()
+
+    def mark(self) -> None:
+        self.last = time.monotonic()
+        self.event.set()
+
+    async def until_due(self) -> None:
+        if time.monotonic() - self.last < RETRY_ACTIVE:
+            await asyncio.sleep(RETRY_POLL)
+            return
+        self.event.clear()
+        try:
+            await asyncio.wait_for(self.event.wait(), RETRY_IDLE)
+        except TimeoutError:
+            pass
 
 
 @dataclass
@@ -196,8 +226,11 @@ class Sender:
             if lease is None:
                 return False  # another process sends this lane
         fence = FENCE.set((lambda: self.leases.may_send(lease)) if lease else None)
-        main = asyncio.create_task(self._stream(lane, state, lease, retries=False))
-        checks = asyncio.create_task(self._stream(lane, state, lease, retries=True, beside=main))
+        retried = _Retried()
+        main = asyncio.create_task(self._stream(lane, state, lease, False, retried=retried))
+        checks = asyncio.create_task(
+            self._stream(lane, state, lease, True, retried=retried, beside=main)
+        )
         try:
             gave_way = await main
             await checks
@@ -216,12 +249,13 @@ class Sender:
         state: _Drain,
         lease: Lease | None,
         retries: bool,
+        retried: _Retried | None = None,
         beside: asyncio.Task[bool] | None = None,
     ) -> bool:
         """One of a lane's two streams: fresh rows (`retries` False) or rows tried
         before. The retry stream runs `beside` the fresh one, looking again for rows
         come due until that ends, then until its own rows are done."""
-        pace = _Pace()
+        pace = _Pace(retried=retried)
         size = RETRY_BATCH if retries else state.batch
         while not state.stopping:
             if lease is not None and (
@@ -243,8 +277,8 @@ class Sender:
             if pace.stopped:
                 continue  # the rest of the claim was handed back: claim again
             if len(claimed) < size:
-                if beside is not None and not beside.done():
-                    await asyncio.sleep(RETRY_POLL)  # retries come due meanwhile
+                if beside is not None and not beside.done() and retried is not None:
+                    await retried.until_due()  # retries come due meanwhile
                     continue
                 return False  # the lane is empty
             if state.waiting and not retries:
@@ -280,6 +314,7 @@ class Sender:
                     pace.stopped = True
                     unsent.append(row.id or 0)
                     return
+                counted = state.result.retried
                 try:
                     retry_after = await self._send_one(row, state.result)
                 except Fenced:
@@ -289,6 +324,8 @@ class Sender:
                 except BaseException:
                     pace.stopped = True  # the rest of the claim is handed back
                     raise
+                if pace.retried is not None and state.result.retried > counted:
+                    pace.retried.mark()
                 if retry_after is not None:
                     pace.held_until = max(pace.held_until, time.monotonic() + retry_after)
             finally:

@@ -34,7 +34,7 @@ class PacedChannel:
     def __init__(self, channel: str, pace: dict[str, float], paced: bool = False) -> None:
         self.channel = channel
         self.pace = pace
-        self.paced = paced  # only the leader sends its lanes
+        self.paced = paced  # one process at a time sends its lanes (the lease holder)
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sent: list[tuple[str, int, str]] = []  # (team, person, ref)
         self.at: dict[str, float] = {}  # ref -> when it went out (monotonic)

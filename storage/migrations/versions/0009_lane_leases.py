@@ -1,4 +1,5 @@
-"""sending lanes leased per workspace across processes, and the senders' heartbeats
+"""sending lanes leased per workspace across processes, the senders' heartbeats, and
+an index for a lane's claim
 
 Revision ID: 0009
 Revises: 0008
@@ -35,9 +36,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("node"),
     )
     op.create_index("ix_lane_node_seen_at", "lane_node", ["seen_at"])
+    # A lane's claim: the pending rows of its workspace's people, by due time.
+    op.create_index(
+        "ix_outbox_pending_person",
+        "outbox_message",
+        ["person_id", "not_before"],
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_pending_person", table_name="outbox_message")
     op.drop_index("ix_lane_node_seen_at", table_name="lane_node")
     op.drop_table("lane_node")
     op.drop_table("lane_lease")
