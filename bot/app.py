@@ -27,6 +27,7 @@ from scheduler.calendar.clock import Clock, SystemClock
 from scheduler.runtime.dispatch import BatchHandler, Dispatcher, KindHandler
 from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
 from scheduler.runtime.leader import LeaderLock
+from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
 from storage.core.db import Database
@@ -82,7 +83,7 @@ class Pulsecoach:
                 kinds[scheduled.kind] = partial(scheduled.fire, services)
                 if scheduled.fire_many is not None:
                     batches[scheduled.kind] = partial(scheduled.fire_many, services)
-        lock = LeaderLock(db)  # also the sender's: only the leader sends paced lanes
+        lock = LeaderLock(db)
         router = Router(services)
         messengers: dict[str, Messenger] = {}
         built = cls(
@@ -91,7 +92,9 @@ class Pulsecoach:
             clock=clock,
             services=services,
             router=router,
-            sender=Sender(db, clock, messengers, leader=lock),
+            sender=Sender(
+                db, clock, messengers, leases=LaneLeases(db, settings.lane_lease_seconds)
+            ),
             dispatcher=Dispatcher(db, clock, kinds, batches=batches),
             lock=lock,
             messengers=messengers,

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(400, ge=30, le=3650, validation_alias="PULSECOACH_RETENTION_DAYS")
     send_seconds: float = Field(1.0, gt=0, le=60, validation_alias="PULSECOACH_SEND_SECONDS")
+    # How long a process's hold on a workspace's sending lane lasts unrenewed: how soon
+    # another process sends it after this one stops answering (PostgreSQL).
+    lane_lease_seconds: float = Field(
+        20.0, ge=3, le=300, validation_alias="PULSECOACH_LANE_LEASE_SECONDS"
+    )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,14 +30,35 @@ class TemporaryDeliveryError(Exception):
         self.rate_limited = retry_after is not None if rate_limited is None else rate_limited
 
 
+class Fenced(TemporaryDeliveryError):
+    """This process no longer holds the sending lane (its lease ran out): nothing was
+    sent, and the message goes back for the lane's new holder."""
+
+    def __init__(self) -> None:
+        super().__init__("the sending lane's lease ran out", rate_limited=True)
+
+
+# Set by the outbox sender around a paced lane's deliveries: False once this process
+# may no longer send there. A channel asks it last thing before a call to the platform.
+FENCE: ContextVar[Callable[[], bool] | None] = ContextVar("fence", default=None)
+
+
+def check_fence() -> None:
+    """Raise Fenced unless this process still holds the lane being sent."""
+    fence = FENCE.get()
+    if fence is not None and not fence():
+        raise Fenced
+
+
 class PermanentDeliveryError(Exception):
     """This address will not work again (user deactivated, bot removed, uninstalled)."""
 
 
 class Messenger(Protocol):
     """`paced`: the channel limits posts per workspace and paces them in this process,
-    so only the scheduler leader sends its lanes (see scheduler/runtime/sender.py);
-    an unpaced channel's lanes go out from every process."""
+    so a workspace's lane goes out from one process at a time, the holder of its lease
+    (see scheduler/runtime/leases.py), which asks `check_fence()` before each call; an
+    unpaced channel's lanes go out from every process."""
 
     channel: str
     paced: bool

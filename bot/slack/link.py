@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +34,10 @@ DEFAULT_API_URL = "https://slack.com/api/"
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 POSTS_PER_MINUTE = SLACK_POSTS_PER_MINUTE  # chat.postMessage per workspace
 HEADROOM = 0.99  # pace a little under the limit: arrival jitter must not cross it
-TIER_3 = 50.0  # chat.update, users.lookupByEmail
-TIER_4 = 100.0  # users.info, files.getUploadURLExternal, files.completeUploadExternal
+TIER_2 = 20.0  # users.list
+TIER_3 = 50.0  # chat.update, conversations.open, conversations.history
+TIER_4 = 100.0  # users.info, auth.test, files.getUploadURLExternal, files.completeUploadExternal
+CHANNEL_SECONDS = 1.0  # chat.postMessage: about one a second in any one channel
 # oauth.v2.access's definitive "no" to a token refresh: asking again cannot help, the
 # workspace must reinstall (or the app's credentials be fixed). Anything else (5xx,
 # 429, an unreadable answer, a timeout) is Slack's passing trouble.
@@ -117,19 +121,26 @@ class SlackLink:
             self.store = DatabaseInstallationStore(
                 db, Sealer(config.secret_key), client_id=config.client_id or ""
             )
+        # Every method we call is paced by its own tier, per workspace: a 429 on one
+        # (say conversations.open, while checking an uncertain post) then never holds
+        # back the others, and none of them gets a 429 in the first place.
         self.pacer = Pacer(
             {
                 "chat.postMessage": config.posts_per_minute * HEADROOM,
+                "users.list": TIER_2 * HEADROOM,
                 "chat.update": TIER_3 * HEADROOM,
-                # conversations.open/history are only used to look for a post whose
-                # outcome was lost (a 5xx): rare, so not spread out; a 429 still holds.
-                "users.lookupByEmail": TIER_3 * HEADROOM,
+                "conversations.open": TIER_3 * HEADROOM,
+                "conversations.history": TIER_3 * HEADROOM,
                 "users.info": TIER_4 * HEADROOM,
+                "auth.test": TIER_4 * HEADROOM,
                 # A digest's chart, uploaded after its post where Slack cannot fetch it.
                 "files.getUploadURLExternal": TIER_4 * HEADROOM,
                 "files.completeUploadExternal": TIER_4 * HEADROOM,
-            }
+            },
+            per_channel={"chat.postMessage": CHANNEL_SECONDS},
         )
+        # Named in every send's User-Agent: which process (and link) made a call.
+        self.agent = f"pulsecoach/{os.getpid()}.{uuid.uuid4().hex[:6]}"
         self._session: aiohttp.ClientSession | None = None
         self._sender: AsyncWebClient | None = None
         self._rotation_locks: dict[str, asyncio.Lock] = {}
@@ -159,6 +170,7 @@ class SlackLink:
         if self._sender is None:
             self._sender = AsyncWebClient(
                 base_url=self.config.api_url,
+                user_agent_prefix=self.agent,
                 timeout=self.config.timeout,
                 session=self.session,
                 retry_handlers=[],

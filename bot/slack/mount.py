@@ -4,10 +4,12 @@ jobs that keep the roster fresh."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -19,7 +21,13 @@ from bot.slack import inbound
 from bot.slack.app import INSTALL_REASONS, SlackChannel
 from bot.slack.interactions import kind_of
 from bot.slack.link import SlackConfig, SlackLink
-from bot.slack.responses import slack_error_code
+from bot.slack.responses import (
+    UNREADABLE,
+    rate_limited,
+    retry_after,
+    slack_error_code,
+    slack_status,
+)
 from bot.slack.sender import SlackMessenger
 from scheduler.runtime.jobs import SystemJob
 from storage.channels import slack as slack_store
@@ -30,6 +38,8 @@ SLACK_KEY = web.AppKey("slack_channel", SlackChannel)
 ROSTER_SECONDS = 12 * 3600
 # Until the single workspace's bot token has passed auth.test once, ask again this often.
 WORKSPACE_CHECK_SECONDS = 60.0
+START_TRIES = 5  # auth.test at start-up, on Slack's passing trouble, with backoff
+START_BACKOFF = 1.0  # seconds, doubled each try
 
 
 class SlackMount:
@@ -45,6 +55,7 @@ class SlackMount:
             link, self.messenger, wiring.router, wiring.services, wiring.settings.public_url
         )
         self.known = False  # the single workspace's token passed auth.test once
+        self.missed_roster = False  # a roster pass found the token not working yet
 
     def mount(self, web_app: web.Application) -> None:
         link, channel = self.link, self.channel
@@ -85,13 +96,19 @@ class SlackMount:
         return jobs
 
     async def check(self) -> bool:
+        """True once the token passed auth.test. Passing after a failed start, the
+        roster is read at once rather than at its next pass, 12 hours on."""
         if not self.known:
             self.known = await _single_workspace(self.link, self.channel)
+            if self.known and self.missed_roster:
+                self.missed_roster = False
+                await self.sync_roster()
         return self.known
 
     async def sync_roster(self) -> int:
         """Every workspace's people matched; a 429 on the way is waited out by the roster."""
         if self.link.store is None and self.link.config.bot_token and not await self.check():
+            self.missed_roster = True  # read once the check passes
             return 0  # the token does not work (yet): nothing to read
         async with self.link.db.session() as session:
             teams = [w.external_id for w in await slack_store.slack_workspaces(session)]
@@ -135,14 +152,37 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
     return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
 
+async def _auth_test(link: SlackLink) -> dict[str, Any] | None:
+    """auth.test of SLACK_BOT_TOKEN: the workspace's answer, or None when the token was
+    refused (or Slack stayed unreachable through the backoff). Slack's passing trouble
+    (5xx, 429, a timeout) is asked again after 1, 2, 4 and 8 s: else the workspace would
+    wait for the next check."""
+    for attempt in range(START_TRIES):
+        if attempt:
+            await asyncio.sleep(START_BACKOFF * 2 ** (attempt - 1))
+        await link.pacer.wait("-", "auth.test")
+        try:
+            found = await link.sender.auth_test(token=link.config.bot_token)
+            return dict(found.data) if isinstance(found.data, dict) else None
+        except SlackApiError as error:
+            if rate_limited(error):
+                link.pacer.hold("-", "auth.test", retry_after(error))
+            elif slack_status(error) < 500 and slack_error_code(error) != UNREADABLE:
+                log.error("slack: SLACK_BOT_TOKEN refused: %s", slack_error_code(error))
+                return None
+            why = slack_error_code(error)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            why = type(error).__name__
+        log.warning("slack: auth.test failed (%s), try %d of %d", why, attempt + 1, START_TRIES)
+    return None
+
+
 async def _single_workspace(link: SlackLink, channel: SlackChannel) -> bool:
     """With SLACK_BOT_TOKEN, the workspace is the token's: make sure we know it, and,
     the token working, bring back addresses an uninstall or a refused token turned off
     (single-workspace mode has no install callback to do it). True once done."""
-    try:
-        found = await link.sender.auth_test(token=link.config.bot_token)
-    except SlackApiError as error:
-        log.error("slack: SLACK_BOT_TOKEN refused: %s", slack_error_code(error))
+    found = await _auth_test(link)
+    if found is None:
         return False
     team = str(found["team_id"])
     async with link.db.session() as session:

@@ -1,13 +1,14 @@
 """Who is who in Slack: people matched to Slack users by user id (from the config or an
 earlier match) or else by email, and their time zones taken from Slack's profile.
 
-Leadership teams are small, so matching asks per person (users.info, Tier 4;
-users.lookupByEmail, Tier 3), paced under those tiers; it runs after install, at start
-and twice a day, and for someone unknown who clicks or writes.
+A pass reads the workspace's members from users.list (Tier 2, 200 a page, paced) and
+matches everyone from that one reading; it runs after install, at start and twice a
+day. Someone unknown who clicks or writes is looked up alone (users.info, Tier 4).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -18,14 +19,17 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.link import SlackLink
-from bot.slack.responses import rate_limited, retry_after, slack_error_code
+from bot.slack.responses import rate_limited, retry_after, slack_error_code, slack_status
 from storage.channels import slack as slack_store
 from storage.core.models import ChatAddress, Person
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 12 * 3600
-RATE_LIMITED_TRIES = 5  # a sync pass asks again after a 429's Retry-After, this often
+PAGE = 200  # users.list members per page: the most Slack recommends
+RATE_LIMITED_TRIES = 10  # a 429's Retry-After is waited out, this often a pass
+PAGE_TRIES = 4  # a page answered 5xx (or timed out) is asked again this often
+BACKOFF = 0.5  # seconds, doubled per failure: 1, 2, 4, 8
 DEACTIVATED = "slack: user deactivated"
 
 
@@ -71,56 +75,75 @@ class Roster:
         user: dict[str, Any] = response["user"]
         return user
 
-    async def _lookup(
-        self, team: str, token: str, person: Person, address: ChatAddress | None
-    ) -> dict[str, Any] | None:
-        user_id = (address.address.get("user_id") if address else None) or None
-        if user_id:
-            found = await self._ask(team, "users.info", token, user=user_id)
-            if found is not None:
-                return found
-        if person.email:
-            return await self._ask(team, "users.lookupByEmail", token, email=person.email)
-        return None
-
-    async def _lookup_patiently(
-        self, team: str, token: str, person: Person, address: ChatAddress | None
-    ) -> dict[str, Any] | None:
-        """As _lookup, but a 429 waits out its Retry-After (the pacer holds the method)
-        and asks again: else that person would wait for the next pass, 12 hours on."""
-        for tries_left in range(RATE_LIMITED_TRIES - 1, -1, -1):
+    async def _listing(self, team: str, token: str) -> list[dict[str, Any]]:
+        """Every member of the workspace, from users.list pages (Tier 2, paced): 50
+        pages for 10,000 people, where one users.info each took 100 minutes. A 429 is
+        waited out and a 5xx or a timeout tried again after a backoff, a few times."""
+        members: list[dict[str, Any]] = []
+        cursor = ""
+        failures = limited = 0
+        while True:
+            await self.link.pacer.wait(team, "users.list")
+            params: dict[str, Any] = {"token": token, "limit": PAGE}
+            if cursor:
+                params["cursor"] = cursor
             try:
-                return await self._lookup(team, token, person, address)
+                response = await self.link.sender.api_call(
+                    "users.list", http_verb="GET", params=params
+                )
             except SlackApiError as error:
-                if not rate_limited(error) or not tries_left:
+                if rate_limited(error) and limited < RATE_LIMITED_TRIES:
+                    limited += 1  # the pacer holds the method for its Retry-After
+                    self.link.pacer.hold(team, "users.list", retry_after(error))
+                    continue
+                if slack_status(error) < 500 or failures >= PAGE_TRIES:
                     raise
-                log.info("roster: rate limited looking up %s; trying again", person.handle)
-        return None
+                failures += 1
+                await asyncio.sleep(BACKOFF * 2**failures)
+                continue
+            except (TimeoutError, aiohttp.ClientError):
+                if failures >= PAGE_TRIES:
+                    raise
+                failures += 1
+                await asyncio.sleep(BACKOFF * 2**failures)
+                continue
+            members.extend(m for m in response.get("members") or [] if isinstance(m, dict))
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return members
 
     async def _apply(
         self, team: str, person: Person, address: ChatAddress | None, user: dict[str, Any]
     ) -> RosterReport:
+        """The person's address and time zone from their Slack user; the database is
+        touched only when something changed (a roster pass over 10,000 people who are
+        all known writes nothing)."""
         report = RosterReport()
         assert person.id is not None
-        async with self.db.session() as session:
-            if user.get("deleted"):
-                if address is not None and address.active:
+        if user.get("deleted"):
+            report.deactivated += 1
+            if address is not None and address.active:
+                async with self.db.session() as session:
                     await slack_store.deactivate_address(session, person.id, DEACTIVATED)
-                report.deactivated += 1
-                return report
-            wanted = {"user_id": user["id"], "team_id": team}
-            stale = address is None or dict(address.address) != wanted
-            if stale or (address is not None and address.inactive_reason == DEACTIVATED):
-                await slack_store.set_address(session, person.id, wanted, address)
-            report.matched += 1
-            zone = _zone(user)
-            if zone and await slack_store.set_timezone(session, person.id, zone):
-                report.timezones += 1
+            return report
+        report.matched += 1
+        wanted = {"user_id": user["id"], "team_id": team}
+        stale = address is None or dict(address.address) != wanted
+        revived = address is not None and address.inactive_reason == DEACTIVATED
+        zone = _zone(user)
+        moved = bool(zone) and zone != person.timezone
+        if stale or revived or moved:
+            async with self.db.session() as session:
+                if stale or revived:
+                    await slack_store.set_address(session, person.id, wanted, address)
+                if zone and await slack_store.set_timezone(session, person.id, zone):
+                    report.timezones += 1
         self._refreshed[person.id] = time.monotonic()
         return report
 
     async def sync(self, team: str) -> RosterReport:
-        """Match everyone of the team's workspace and refresh their time zones."""
+        """Match everyone of the team's workspace and refresh their time zones, from one
+        reading of the workspace's members: by the user id we have, else by email."""
         total = RosterReport()
         token = await self.link.bot_token(team)
         async with self.db.session() as session:
@@ -132,13 +155,23 @@ class Roster:
             )
         if not token or not people:
             return total
+        try:
+            members = await self._listing(team, token)
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+            log.warning("roster of Slack team %s: users.list failed: %s", team, _why(error))
+            total.unmatched = len(people)
+            return total
+        by_id = {str(m.get("id")): m for m in members}
+        by_email: dict[str, dict[str, Any]] = {}
+        for member in members:  # an active user wins over a deactivated one's old email
+            email = str((member.get("profile") or {}).get("email") or "").lower()
+            if email and (email not in by_email or by_email[email].get("deleted")):
+                by_email[email] = member
         for person, address in people:
-            try:
-                user = await self._lookup_patiently(team, token, person, address)
-            except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
-                log.warning("roster: looking up %s failed: %s", person.handle, type(error).__name__)
-                total.unmatched += 1
-                continue
+            user_id = str((address.address.get("user_id") if address else None) or "")
+            user = by_id.get(user_id) if user_id else None
+            if user is None and person.email:
+                user = by_email.get(person.email.lower())
             if user is None:
                 total.unmatched += 1
                 continue
@@ -189,3 +222,7 @@ class Roster:
         if zone:
             async with self.db.session() as session:
                 await slack_store.set_timezone(session, person_id, zone)
+
+
+def _why(error: Exception) -> str:
+    return slack_error_code(error) if isinstance(error, SlackApiError) else type(error).__name__

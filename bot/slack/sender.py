@@ -25,7 +25,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackTokenRotation
 
 from bot.core.images import ImageResolver
 from bot.core.messages import Message
-from bot.core.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
+from bot.core.messenger import (
+    Delivery,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    check_fence,
+)
 from bot.slack import files
 from bot.slack.link import SlackLink, refresh_refused
 from bot.slack.reasons import NOT_INSTALLED
@@ -72,6 +77,7 @@ BAD_PAYLOAD = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "inval
 # Slack's own trouble; the post may or may not have happened.
 UNCERTAIN = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 UNAUTHORISED_REASON = "slack: workspace token refused"
+CHECK_AFTER = 1.0  # seconds before an uncertain post is looked for
 
 
 def content_version(payload: dict[str, Any]) -> str:
@@ -95,7 +101,7 @@ class _NoSuchMessage(Exception):
 
 class SlackMessenger:
     channel = "slack"
-    paced = True  # Slack's post limit is per workspace: the leader alone sends (Messenger)
+    paced = True  # Slack's post limit is per workspace: one process sends it (Messenger)
 
     def __init__(self, link: SlackLink, images: ImageResolver | None = None) -> None:
         self.link = link
@@ -199,7 +205,11 @@ class SlackMessenger:
             except _BadPayload:
                 response, posted = await self._post_plainer(team, args, message.ref)
         except _Uncertain as unknown:  # keep the mark: the next attempt looks first
-            raise TemporaryDeliveryError(str(unknown)) from None
+            # Soon: the look (conversations.*) has its own tier, and goes beside the
+            # lane's fresh posts; only a post found missing takes a post's slot again.
+            raise TemporaryDeliveryError(
+                str(unknown), retry_after=CHECK_AFTER, rate_limited=False
+            ) from None
         except (_BadPayload, _NoSuchMessage) as refused:
             await self._forget(person_id, message.ref)
             raise TemporaryDeliveryError(str(refused)) from None
@@ -333,7 +343,8 @@ class SlackMessenger:
 
     async def _call(self, team: str, method: str, args: dict[str, Any]) -> Any:
         """One paced call; its failure as a delivery error (or _Uncertain)."""
-        await self.link.pacer.wait(team, method)
+        await self.link.pacer.wait(team, method, args.get("channel"))
+        check_fence()  # the lane's lease may have run out while we waited for the slot
         try:
             # A copy: slack_sdk pops the token out of the body it is given.
             return await self.link.sender.api_call(method, json=dict(args))

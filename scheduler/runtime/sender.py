@@ -4,28 +4,41 @@ Messages go out in lanes, one per workspace (so per channel, and per Slack team,
 posts are paced): in order and one at a time within a lane, lanes side by side. A
 workspace with a fan-out of thousands queued then holds back only itself.
 
-Every process sends, but a paced channel's lanes (Slack: its pace is per workspace,
-and each process's pacer knows only its own posts) go out from the scheduler leader
-alone, so N processes never post N times Slack's limit. Other lanes go from any
-process. A leader that steps down stops claiming at once and finishes the claim under
-way (seconds, at most one batch); a new one takes over on its next drain.
+Within a lane, fresh messages go in order, one at a time, and beside them a second
+stream sends the ones being retried: an uncertain Slack post is checked (tier-3 calls
+with their own pace) while the fresh posts go on, rather than after all of them.
+
+Every process sends. A paced channel's lane (Slack: its limit is per workspace, and
+each process's pacer knows only its own posts) goes out from one process at a time,
+the holder of the lane's lease (leases.py), which stops before its lease can run out
+and checks it last thing before each call (FENCE); a lease carries a fencing token
+that its claims must match. Each process takes its fair share of the due paced lanes,
+so many workspaces go out as fast as the processes serving them allow. Unpaced lanes
+go from any process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
 from bot.core.messages import Message
-from bot.core.messenger import Messenger, PermanentDeliveryError, TemporaryDeliveryError
+from bot.core.messenger import (
+    FENCE,
+    Fenced,
+    Messenger,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
 from bot.core.metrics import OUTBOX
 from scheduler.calendar.clock import Clock
+from scheduler.runtime.leases import LaneLeases, Lease
 from storage.core import directory, outbox
 from storage.core.db import Database
 from storage.core.models import OutboxMessage, OutboxStatus
@@ -39,8 +52,19 @@ LEASE = timedelta(seconds=30)
 # A lane hands back the rest of its batch once less than this is left of the lease:
 # room for the message under way (a slow channel, a timeout) to finish inside it.
 LEASE_MARGIN = 10.0
-# Lanes sending at once, across all workspaces.
-CONCURRENCY = 8
+# Lanes sending at once in this process, across all workspaces (mostly waiting on
+# their workspace's pace: cheap).
+CONCURRENCY = 32
+# The retry stream's claim: rows being checked take a tier-3 call or two each (~1.2 s).
+RETRY_BATCH = 5
+# Messages of one stream under way at once (each person's still in order).
+PIPELINE = 4
+# While the fresh stream sends, how often the retry stream looks for rows come due.
+RETRY_POLL = 0.5
+# ... while a retry was recent (its first is due a second or so after its failure) ...
+RETRY_ACTIVE = 5.0
+# ... and otherwise (retries due from an earlier drain) at least this often.
+RETRY_IDLE = 5.0
 # While a drain runs, how often it looks for lanes with newly due messages.
 RESCAN_SECONDS = 1.0
 
@@ -58,22 +82,52 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(5 * 2**attempt, 1800))
 
 
-class Leadership(Protocol):
-    """Whether this process leads (scheduler.runtime.leader.LeaderLock)."""
+@dataclass
+class _Pace:
+    """A stream's shared pacing state: the channel asked us to wait (Retry-After)
+    until `held_until`; `stopped`: send nothing more of this claim; `fenced`: nor of
+    this lane (our lease is gone)."""
 
-    @property
-    def held(self) -> bool: ...
+    held_until: float = 0.0
+    stopped: bool = False
+    fenced: bool = False
+    retried: _Retried | None = None
+
+
+class _Retried:
+    """A lane's fresh stream tells its retry stream that a message will be retried:
+    the retry stream looks often while that is recent, else seldom (a look is a claim
+    query; fifty idle lanes looking twice a second keep a database busy)."""
+
+    def __init__(self) -> None:
+        self.last = -math.inf
+        self.event = asyncio.Event()
+
+    def mark(self) -> None:
+        self.last = time.monotonic()
+        self.event.set()
+
+    async def until_due(self) -> None:
+        if time.monotonic() - self.last < RETRY_ACTIVE:
+            await asyncio.sleep(RETRY_POLL)
+            return
+        self.event.clear()
+        try:
+            await asyncio.wait_for(self.event.wait(), RETRY_IDLE)
+        except TimeoutError:
+            pass
 
 
 @dataclass
 class _Drain:
-    """One drain's shared state: the lanes waiting for a slot, each lane's channel, and
-    whether to stop."""
+    """One drain's shared state: the lanes waiting for a slot, each lane's channel, how
+    many paced lanes this process should hold (its fair share), and whether to stop."""
 
     batch: int
     result: DrainResult = field(default_factory=DrainResult)
     waiting: deque[int] = field(default_factory=deque)
     channels: dict[int, str] = field(default_factory=dict)
+    share: int = 1
     stopping: bool = False
 
 
@@ -85,16 +139,16 @@ class Sender:
         messengers: Mapping[str, Messenger],
         concurrency: int = CONCURRENCY,
         rescan_seconds: float = RESCAN_SECONDS,
-        leader: Leadership | None = None,
+        leases: LaneLeases | None = None,
     ) -> None:
-        """`leader`: the lock whose holder alone sends paced lanes; None sends all
-        lanes (one process: the CLI, tests)."""
+        """`leases`: who sends which paced lane across processes (one made for `db`
+        when not given; on SQLite it grants every lane)."""
         self.db = db
         self.clock = clock
         self.messengers = messengers
         self.concurrency = max(1, concurrency)
         self.rescan_seconds = rescan_seconds
-        self.leader = leader
+        self.leases = leases or LaneLeases(db)
 
     async def drain(self, batch: int = 25) -> DrainResult:
         """Send everything due now, lane by lane, until nothing is due. While any lane
@@ -141,54 +195,171 @@ class Sender:
             raise error
         return state.result
 
-    def _leads(self) -> bool:
-        return self.leader is None or self.leader.held
-
     def _paced(self) -> set[str]:
-        """The channels whose lanes only the leader sends (Messenger.paced)."""
+        """The channels whose lanes one process at a time sends (Messenger.paced)."""
         return {name for name, m in self.messengers.items() if m.paced}
 
-    def _may_send(self, channel: str) -> bool:
-        return self._leads() or channel not in self._paced()
-
     async def _due_lanes(self, state: _Drain) -> list[int]:
-        skip = () if self._leads() else self._paced()
+        """The lanes with due messages, and this process's share of the paced ones: as
+        many as there are, over the sending processes alive (heartbeats)."""
         async with self.db.session() as session:
-            lanes = await outbox.due_lanes(session, self.clock.now(), skip)
+            lanes = await outbox.due_lanes(session, self.clock.now())
         state.channels.update(lanes)
+        paced = self._paced()
+        due_paced = sum(1 for _, channel in lanes if channel in paced)
+        if paced:  # idle or not, this process counts in everyone's fair share
+            await self.leases.heartbeat()
+        state.share = min(self.concurrency, self.leases.share(due_paced))
         return [lane for lane, _ in lanes]
 
     async def _lane(self, lane: int, state: _Drain) -> bool:
-        """Send one lane's due messages in order, a small claim at a time; each claim is
-        sent or handed back within its lease. True when the lane gave way to lanes
-        waiting for a slot with messages of its own still due."""
-        held_until = 0.0  # the channel asked us to wait (Retry-After) until then
+        """Send one lane's due messages: the fresh ones in order, a small claim at a
+        time, and beside them the ones being retried (an uncertain post is checked
+        while fresh posts go on, not after them). A paced lane needs its lease, taken
+        while this process holds fewer than its share. True when the lane gave way
+        to lanes waiting for a slot with messages of its own still due."""
+        lease: Lease | None = None
+        if state.channels[lane] in self._paced():
+            if lane not in self.leases.held and len(self.leases.held) >= state.share:
+                return False  # our share is full: another process takes this one
+            lease = await self.leases.take(lane)
+            if lease is None:
+                return False  # another process sends this lane
+        fence = FENCE.set((lambda: self.leases.may_send(lease)) if lease else None)
+        retried = _Retried()
+        main = asyncio.create_task(self._stream(lane, state, lease, False, retried=retried))
+        checks = asyncio.create_task(
+            self._stream(lane, state, lease, True, retried=retried, beside=main)
+        )
+        try:
+            gave_way = await main
+            await checks
+            return gave_way
+        finally:
+            for task in (main, checks):
+                task.cancel()
+            await asyncio.gather(main, checks, return_exceptions=True)
+            FENCE.reset(fence)
+            if lease is not None:
+                await self.leases.release(lease)
+
+    async def _stream(
+        self,
+        lane: int,
+        state: _Drain,
+        lease: Lease | None,
+        retries: bool,
+        retried: _Retried | None = None,
+        beside: asyncio.Task[bool] | None = None,
+    ) -> bool:
+        """One of a lane's two streams: fresh rows (`retries` False) or rows tried
+        before. The retry stream runs `beside` the fresh one, looking again for rows
+        come due until that ends, then until its own rows are done."""
+        pace = _Pace(retried=retried)
+        size = RETRY_BATCH if retries else state.batch
         while not state.stopping:
-            if not self._may_send(state.channels[lane]):
-                return False  # we stepped down: this paced lane is the new leader's
-            if (pause := held_until - time.monotonic()) > 0:
+            if lease is not None and (
+                not await self.leases.keep(lease) or self._over_share(state, lease)
+            ):
+                return False  # the lease ran out, or another process takes the lane
+            if (pause := pace.held_until - time.monotonic()) > 0:
                 await asyncio.sleep(pause)  # holding no claims
                 continue
             now = self.clock.now()
+            fence = (self.leases.node, lease.token) if lease and self.leases.shared else None
             async with self.db.session() as session:
-                claimed = await outbox.claim_due(session, now, state.batch, LEASE, lane)
-            deadline = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
-            for n, row in enumerate(claimed):
-                wait = max(0.0, held_until - time.monotonic())
-                if state.stopping or time.monotonic() + wait > deadline:
-                    async with self.db.session() as session:
-                        rest = [r.id for r in claimed[n:] if r.id is not None]
-                        await outbox.release(session, rest, now + LEASE)
-                    break
-                retry_after = await self._send_one(row, state.result)
-                if retry_after is not None:
-                    held_until = max(held_until, time.monotonic() + retry_after)
-            else:
-                if len(claimed) < state.batch:
-                    return False  # the lane is empty
-                if state.waiting:
-                    return True
+                claimed = await outbox.claim_due(
+                    session, now, size, LEASE, lane, retries=retries, fence=fence
+                )
+            pace.stopped = False
+            if not await self._send_claimed(claimed, now, state, lease, pace):
+                break  # our lane lease is gone
+            if pace.stopped:
+                continue  # the rest of the claim was handed back: claim again
+            if len(claimed) < size:
+                if beside is not None and not beside.done() and retried is not None:
+                    await retried.until_due()  # retries come due meanwhile
+                    continue
+                return False  # the lane is empty
+            if state.waiting and not retries:
+                return True
         return False
+
+    async def _send_claimed(
+        self,
+        claimed: list[OutboxMessage],
+        now: datetime,
+        state: _Drain,
+        lease: Lease | None,
+        pace: _Pace,
+    ) -> bool:
+        """Send a claim, up to PIPELINE messages under way at once (each person's in
+        order): one message's database work overlaps the next one's wait for its slot,
+        so a lane keeps its channel's pace on a busy machine. Whatever is not sent
+        (stopping, the claim's lease nearly out, our lane lease gone) is handed back.
+        False when the stream must stop."""
+        deadline = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
+        slots = asyncio.Semaphore(PIPELINE)
+        last_of: dict[int, asyncio.Task[None]] = {}
+        tasks: list[asyncio.Task[None]] = []
+        unsent: list[int] = []
+
+        async def send(row: OutboxMessage, before: asyncio.Task[None] | None) -> None:
+            try:
+                if before is not None:
+                    await asyncio.gather(before, return_exceptions=True)
+                if lease is not None and not self.leases.may_send(lease):
+                    pace.fenced = True  # the lease ran out while this waited its turn
+                if pace.stopped or pace.fenced or time.monotonic() > deadline:
+                    pace.stopped = True
+                    unsent.append(row.id or 0)
+                    return
+                counted = state.result.retried
+                try:
+                    retry_after = await self._send_one(row, state.result)
+                except Fenced:
+                    pace.stopped = pace.fenced = True
+                    unsent.append(row.id or 0)
+                    return
+                except BaseException:
+                    pace.stopped = True  # the rest of the claim is handed back
+                    raise
+                if pace.retried is not None and state.result.retried > counted:
+                    pace.retried.mark()
+                if retry_after is not None:
+                    pace.held_until = max(pace.held_until, time.monotonic() + retry_after)
+            finally:
+                slots.release()
+
+        try:
+            for n, row in enumerate(claimed):
+                await slots.acquire()
+                if (wait := pace.held_until - time.monotonic()) > 0 and not pace.stopped:
+                    await asyncio.sleep(wait)  # a rate limit: the channel's own pace
+                stop = pace.stopped or state.stopping or time.monotonic() > deadline
+                if lease is not None and not stop and not await self.leases.keep(lease):
+                    stop = pace.fenced = True
+                if stop:
+                    slots.release()
+                    pace.stopped = True
+                    unsent.extend(r.id for r in claimed[n:] if r.id is not None)
+                    break
+                task = asyncio.create_task(send(row, last_of.get(row.person_id)))
+                last_of[row.person_id] = task
+                tasks.append(task)
+        finally:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            if unsent:
+                async with self.db.session() as session:
+                    await outbox.release(session, unsent, now + LEASE)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return not pace.fenced
+
+    def _over_share(self, state: _Drain, lease: Lease) -> bool:
+        """More lanes held than our share (a process joined): hand this one over."""
+        return self.leases.shared and len(self.leases.held) > state.share
 
     async def _send_one(self, row: OutboxMessage, result: DrainResult) -> float | None:
         """Deliver one message and record the outcome; the seconds the channel asked us
@@ -204,6 +375,8 @@ class Sender:
         message = Message.model_validate(row.payload)
         try:
             delivery = await messenger.deliver(row.person_id, dict(address.address), message)
+        except Fenced:
+            raise  # nothing was sent: the lane hands the row back to its next holder
         except PermanentDeliveryError as error:
             async with self.db.session() as session:
                 await directory.deactivate_address(
@@ -237,7 +410,8 @@ class Sender:
                 )
             OUTBOX.labels(address.channel, "retried").inc()
             result.retried += 1
-            return error.retry_after
+            # Only a rate limit holds the lane; any other wait is this message's own.
+            return error.retry_after if error.rate_limited else None
         async with self.db.session() as session:
             await outbox.mark_sent(
                 session, row.id, address.channel, delivery.external_ref, self.clock.now()

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.core.types import UTCDateTime, utcnow
@@ -122,6 +122,18 @@ class OutboxMessage(SQLModel, table=True):
     """Every outgoing message is written here first; the sender delivers it once."""
 
     __tablename__ = "outbox_message"
+    # A lane's claim: its workspace's people's pending rows, by due time. Without it
+    # PostgreSQL, its statistics stale after a fan-out of thousands was written, was
+    # seen to AND the status index with the person index: ~3 s a claim, not ~10 ms.
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending_person",
+            "person_id",
+            "not_before",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     # Bytewise on PostgreSQL ("C"), as SQLite's BINARY already is: cancelling by prefix
     # is a key range, which equals "starts with" only under bytewise order.

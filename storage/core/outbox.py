@@ -14,6 +14,7 @@ from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core.dialects import insert_for
+from storage.core.lane_models import LaneLease
 from storage.core.models import OutboxMessage, OutboxStatus, Person, Workspace
 from storage.core.types import utcnow
 
@@ -123,15 +124,31 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     workspace_id: int | None = None,
+    retries: bool | None = None,
+    fence: tuple[str, int] | None = None,
 ) -> list[OutboxMessage]:
     """Claim due pending rows for this process (of one lane: the recipients of one
     workspace, when given). On PostgreSQL other senders skip the locked rows; a claim
-    lapses after `lease` so a crashed sender's rows return."""
+    lapses after `lease` so a crashed sender's rows return. `retries`: only rows tried
+    before and failed (True) or only rows never failed (False). `fence`: (node, token)
+    of the lane's lease (lanes.py): nothing is claimed unless that lease still holds,
+    so a sender whose lease ran out cannot claim after another took the lane."""
     query = select(OutboxMessage).where(*_claimable(now))
     if workspace_id is not None:
         # A subquery, not a join: FOR UPDATE must lock outbox rows only, never people.
         people = select(Person.id).where(Person.workspace_id == workspace_id)
         query = query.where(col(OutboxMessage.person_id).in_(people))
+        if fence is not None:
+            held = select(LaneLease.workspace_id).where(
+                LaneLease.workspace_id == workspace_id,
+                LaneLease.holder == fence[0],
+                LaneLease.token == fence[1],
+                col(LaneLease.expires_at) > func.clock_timestamp(),
+            )
+            query = query.where(held.exists())
+    if retries is not None:
+        failed = col(OutboxMessage.attempts) > 0
+        query = query.where(failed if retries else ~failed)
     query = (
         query.order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
         .limit(limit)

@@ -82,18 +82,19 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.push": None,
     "views.update": None,
     "users.info": "users:read",
-    "users.lookupByEmail": "users:read.email",
+    "users.list": "users:read",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "upload": None,  # the upload URL files.getUploadURLExternal hands out, not a method
 }
 # Needed by no Web API method but by the manifest itself: the /pulse command.
-OTHER_SCOPES = {"commands"}
+# users:read.email: users.list gives each member's email (how people are matched) only
+# with it.
+OTHER_SCOPES = {"commands", "users:read.email"}
 # What a representative session must have exercised for the check to mean something.
 EXERCISED = {
     "auth.test",
-    "users.info",
-    "users.lookupByEmail",
+    "users.list",
     "chat.postMessage",
     "chat.update",
     "conversations.open",

@@ -12,6 +12,8 @@ import pytest
 from sqlmodel import select
 
 import bot.slack.link as slack_link
+import bot.slack.mount as slack_mount
+import bot.slack.roster as roster_module
 from bot.slack.actors import Actors
 from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.roster import DEACTIVATED, Roster
@@ -33,6 +35,7 @@ async def standin() -> AsyncIterator[SlackStandIn]:
 
 @pytest.fixture
 async def link(any_db: Database, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(slack_link, "TIER_2", 6000.0)
     monkeypatch.setattr(slack_link, "TIER_3", 6000.0)
     monkeypatch.setattr(slack_link, "TIER_4", 6000.0)
     config = SlackConfig(
@@ -96,7 +99,28 @@ async def test_sync_matches_by_user_id_or_email_and_takes_time_zones(
     async with link.db.session() as session:
         zones = {p.handle: p.timezone for p in (await session.exec(select(Person))).all()}
     assert zones["ana"] == "America/New_York" and zones["erin"] == "Asia/Tokyo"
-    assert {c.method for c in standin.calls} == {"users.info", "users.lookupByEmail"}
+    assert {c.method for c in standin.calls} == {"users.list"}  # one page, no one by one
+
+
+async def test_a_large_roster_is_read_in_pages_and_a_500_is_asked_again(
+    link: SlackLink, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """450 people: three users.list pages of at most 200 (not 450 users.info calls); a
+    page answered 500 is asked again after a backoff, and nobody is left unmatched."""
+    monkeypatch.setattr(roster_module, "BACKOFF", 0.01)
+    rows = []
+    for n in range(450):
+        standin.add_user(f"U{n:04d}", f"p{n}@acme.test", tz="Asia/Tokyo")
+        rows.append((f"p{n}", f"p{n}@acme.test", f"U{n:04d}" if n % 2 else None))
+    await people(link.db, *rows)
+    standin.fail("users.list", status=500)
+    report = await Roster(link).sync(TEAM)
+    assert (report.matched, report.unmatched, report.timezones) == (450, 0, 450)
+    pages = standin.of("users.list")
+    assert [c.status for c in pages] == [500, 200, 200, 200]
+    assert {c.method for c in standin.calls} == {"users.list"}
+    again = await Roster(link).sync(TEAM)  # all known: nothing written this time
+    assert (again.matched, again.timezones) == (450, 0)
 
 
 async def test_an_unknown_clicker_is_matched_by_email_once(
@@ -176,17 +200,42 @@ async def test_the_server_syncs_once_it_leads_and_waits_out_a_429(
     fast = {"leader_probe_seconds": 0.05}
     async with slack_org(tmp_path, clock, monkeypatch, roster=True, settings=fast) as org:
         org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
-        org.standin.fail("users.info", retry_after=1)
+        org.standin.fail("users.list", retry_after=1)
         await asyncio.sleep(0.3)  # passes while another process leads
-        assert org.standin.of("users.info") == []
+        assert org.standin.of("users.list") == []
         leading["now"] = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 8.0
         while await _zone_of(org.app.db, org.ids["ana"]) != "Asia/Tokyo":
             assert loop.time() < deadline, "no roster sync once this process led"
             await asyncio.sleep(0.05)
-        asked = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
+        asked = org.standin.of("users.list")
         assert [c.status for c in asked] == [429, 200]  # refused once, asked again
         await asyncio.sleep(0.3)
-        again = [c for c in org.standin.of("users.info") if c.args.get("user") == "UANA"]
-        assert len(again) == 2  # having synced, the next pass is 12 hours away
+        assert len(org.standin.of("users.list")) == 2  # the next pass is 12 hours away
+
+
+async def test_the_start_up_check_asks_again_after_a_500_and_then_reads_the_roster(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    """auth.test answered 500 twice is asked again after a backoff (not a minute or 12
+    hours later); a token refused at first and accepted at the next check has its
+    roster read at once, not at the next pass."""
+    monkeypatch.setattr(slack_mount, "START_BACKOFF", 0.01)
+    async with slack_org(tmp_path, clock, monkeypatch) as org:
+        [mount] = [c for c in org.app.channels if isinstance(c, slack_mount.SlackMount)]
+        org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
+        org.standin.fail("auth.test", status=500, count=2)
+        assert await mount.sync_roster() == 1
+        assert [c.status for c in org.standin.of("auth.test")] == [500, 500, 200]
+        assert await _zone_of(org.app.db, org.ids["ana"]) == "Asia/Tokyo"
+
+    async with slack_org(tmp_path / "2", clock, monkeypatch) as org:
+        [mount] = [c for c in org.app.channels if isinstance(c, slack_mount.SlackMount)]
+        org.standin.add_user("UANA", "ana@acme.test", tz="Asia/Tokyo")
+        org.standin.fail("auth.test", error="invalid_auth")
+        assert await mount.sync_roster() == 0  # refused: no retry can help, no roster
+        assert org.standin.of("users.list") == []
+        assert await mount.check()  # the next check (a minute on) passes
+        assert len(org.standin.of("users.list")) == 1  # and the roster is read at once
+        assert await _zone_of(org.app.db, org.ids["ana"]) == "Asia/Tokyo"

@@ -1,8 +1,9 @@
 """How the Slack stand-in misbehaves when told to, and the gate every Web API call
 passes before it is handled: OAuth and Socket Mode opening (no bot token needed), the
-token check, per-workspace limits per method over a sliding minute (429 with
-Retry-After), queued faults (429, 5xx, an error, with or without the call taking
-effect) and random failures."""
+token check, per-workspace limits per method over a sliding minute and
+chat.postMessage's per channel (429 with Retry-After; `strict()` sets Slack's tiers),
+queued faults (429, 5xx, an error, with or without the call taking effect) and random
+failures."""
 
 from __future__ import annotations
 
@@ -31,6 +32,36 @@ class Faults(OAuth, WebApiMethods):
     def limit(self, method: str, per_minute: int) -> None:
         self.limits[method] = per_minute
 
+    def _limited(
+        self, method: str, team: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """429 with Retry-After when the call is over its method's limit in this
+        workspace (a sliding minute) or, for a post, its channel's (one per
+        `channel_seconds`); else the call counts against both and None."""
+        now = time.monotonic()
+        wait = 0.0
+        channel = ""
+        if method == "chat.postMessage" and self.channel_seconds:
+            channel = str(args.get("channel", ""))
+            channel = f"D{channel}" if channel.startswith("U") else channel
+            last = self._channel_posts.get((team, channel))
+            if last is not None and now - last < self.channel_seconds:
+                wait = last + self.channel_seconds - now
+        window = self._windows[(team, method)] if method in self.limits else None
+        if window is not None:
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) >= self.limits[method]:
+                wait = max(wait, window[0] + 60 - now)
+        if wait > 0:
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return 429, {"ok": False, "error": "ratelimited"}, headers
+        if window is not None:
+            window.append(now)
+        if channel:
+            self._channel_posts[(team, channel)] = now
+        return None
+
     def _answer(
         self, method: str, team: str | None, token: str | None, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -45,15 +76,8 @@ class Faults(OAuth, WebApiMethods):
             return 200, {"ok": True, "url": self.url.replace("http", "ws") + "/socket"}, {}
         if team is None:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
-        if method in self.limits:
-            window = self._windows[(team, method)]
-            now = time.monotonic()
-            while window and window[0] <= now - 60:
-                window.popleft()
-            if len(window) >= self.limits[method]:
-                wait = max(1, math.ceil(window[0] + 60 - now))
-                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
-            window.append(now)
+        if (limited := self._limited(method, team, args)) is not None:
+            return limited
         if self.faults[method]:
             fault = self.faults[method][0]
             fault.count -= 1

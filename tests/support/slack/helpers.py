@@ -240,7 +240,8 @@ async def slack_org(
     seed_org: bool = True,
     **options: Any,
 ) -> AsyncIterator[SlackOrg]:
-    # Lookups are paced under Slack's tiers (50-100 a minute); tests need not wait.
+    # Lookups are paced under Slack's tiers (20-100 a minute); tests need not wait.
+    monkeypatch.setattr(slack_link, "TIER_2", 6000.0)
     monkeypatch.setattr(slack_link, "TIER_3", 6000.0)
     monkeypatch.setattr(slack_link, "TIER_4", 6000.0)
     standin = await SlackStandIn().start()

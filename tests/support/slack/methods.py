@@ -66,6 +66,8 @@ class WebApiMethods(Users, FileUploads):
             return {"ok": True, "view": args.get("view")}
         if method == "users.info":
             return self._users_info(team, args)
+        if method == "users.list":
+            return self._users_list(team, args)
         if method == "users.lookupByEmail":
             return self._lookup_by_email(team, args)
         if method == "files.getUploadURLExternal":

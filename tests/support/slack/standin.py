@@ -116,6 +116,7 @@ class SlackStandIn(Faults, SocketMode):
                 status,
                 body.get("error") if not body.get("ok") else None,
                 time.monotonic(),
+                request.headers.get("User-Agent", ""),
             )
         )
         if self.delay:

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.slack.tiers import CHANNEL_SECONDS, POSTS_PER_MINUTE, TIERS
+
 TEAM = "T0PULSE"
 BOT_TOKEN = "xoxb-standin-bot-token"
 
@@ -26,6 +28,7 @@ class Call:
     status: int
     error: str | None
     at: float
+    agent: str = ""  # the caller's User-Agent: which process made the call
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Team:
 class StandInState:
     """What the stand-in holds, set up empty (but for one workspace and its bot token)."""
 
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, strict: bool = False) -> None:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response URLs
         self.teams: dict[str, Team] = {}
@@ -61,7 +64,9 @@ class StandInState:
         self.random_failures: dict[str, tuple[float, int]] = {}
         self.random_posted: dict[str, float] = {}  # method -> share that posted first
         self.limits: dict[str, int] = {}  # method -> calls per minute per team
+        self.channel_seconds: float | None = None  # chat.postMessage: 1 per channel per …
         self._windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._channel_posts: dict[tuple[str, str], float] = {}  # (team, channel) -> last
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> team
         self.token_lifetime = 43200
@@ -76,6 +81,16 @@ class StandInState:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.add_team(TEAM, "Acme", BOT_TOKEN)
+        if strict:
+            self.strict()
+
+    def strict(self, posts_per_minute: int = POSTS_PER_MINUTE, scale: float = 1.0) -> None:
+        """Enforce Slack's documented limits (tiers.py): every method's tier per
+        workspace, chat.postMessage per workspace and per channel. `scale` multiplies
+        the tiers (a scaled-down test runs `scale` times faster than Slack allows)."""
+        self.limits.update({method: int(n * scale) for method, n in TIERS.items()})
+        self.limits["chat.postMessage"] = posts_per_minute
+        self.channel_seconds = CHANNEL_SECONDS
 
     def add_team(self, team_id: str, name: str, token: str) -> Team:
         team = self.teams.setdefault(team_id, Team(team_id, name))

@@ -1,0 +1,72 @@
+"""Leases on sending lanes (PostgreSQL only; SQLite is one process): who sends a
+workspace's paced messages, until when, under which fencing token; and the sending
+processes' heartbeats. Every instant is the database server's clock
+(`clock_timestamp()`), so processes on hosts whose clocks disagree still agree on
+whose lease has run out."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_BEAT = text(
+    "INSERT INTO lane_node (node, seen_at) VALUES (:node, clock_timestamp()) "
+    "ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at"
+)
+_FORGET = text(
+    "DELETE FROM lane_node WHERE seen_at < clock_timestamp() - make_interval(secs => :s)"
+)
+_LIVE = text(
+    "SELECT count(*) FROM lane_node WHERE seen_at > clock_timestamp() - make_interval(secs => :s)"
+)
+_TAKE = text(
+    "INSERT INTO lane_lease (workspace_id, holder, token, expires_at) "
+    "VALUES (:w, :node, 1, clock_timestamp() + make_interval(secs => :s)) "
+    "ON CONFLICT (workspace_id) DO UPDATE SET holder = excluded.holder, "
+    "token = lane_lease.token + 1, expires_at = excluded.expires_at "
+    "WHERE lane_lease.expires_at < clock_timestamp() RETURNING token"
+)
+_RENEW = text(
+    "UPDATE lane_lease SET expires_at = clock_timestamp() + make_interval(secs => :s) "
+    "WHERE workspace_id = :w AND holder = :node AND token = :t "
+    "AND expires_at > clock_timestamp() RETURNING token"
+)
+_RELEASE = text(
+    "UPDATE lane_lease SET expires_at = clock_timestamp() "
+    "WHERE workspace_id = :w AND holder = :node AND token = :t"
+)
+
+
+async def heartbeat(session: AsyncSession, node: str, live_seconds: float) -> int:
+    """This node is alive; how many nodes are (seen within `live_seconds`, this one
+    included). Nodes silent for ten times that are forgotten."""
+    await (await session.connection()).execute(_BEAT, {"node": node})
+    await (await session.connection()).execute(_FORGET, {"s": live_seconds * 10})
+    return int(
+        (await (await session.connection()).execute(_LIVE, {"s": live_seconds})).scalar() or 1
+    )
+
+
+async def take(session: AsyncSession, workspace_id: int, node: str, seconds: float) -> int | None:
+    """The lane's lease for `seconds` if nobody holds it (or theirs ran out): the new
+    fencing token, or None."""
+    found = await (await session.connection()).execute(
+        _TAKE, {"w": workspace_id, "node": node, "s": seconds}
+    )
+    token = found.scalar()
+    return int(token) if token is not None else None
+
+
+async def renew(
+    session: AsyncSession, workspace_id: int, node: str, token: int, seconds: float
+) -> bool:
+    """Extend our lease by `seconds` from now; False when it ran out (or is another's)."""
+    params = {"w": workspace_id, "node": node, "t": token, "s": seconds}
+    return (await (await session.connection()).execute(_RENEW, params)).scalar() is not None
+
+
+async def release(session: AsyncSession, workspace_id: int, node: str, token: int) -> None:
+    """End our lease now: any process may take the lane at once."""
+    await (await session.connection()).execute(
+        _RELEASE, {"w": workspace_id, "node": node, "t": token}
+    )
