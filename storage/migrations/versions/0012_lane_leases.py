@@ -1,8 +1,8 @@
 """sending lanes leased per workspace across processes, the senders' heartbeats, and
 an index for a lane's claim
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.core.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
