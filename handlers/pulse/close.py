@@ -19,6 +19,7 @@ from handlers.pulse.rounds import (
     team_and_program,
 )
 from handlers.pulse.view import closed_message, paused_message, round_ref
+from prompts.texts import text
 from scheduler.calendar.people import person_timezone
 from storage.channels import local_inbox
 from storage.core import audit, directory, outbox
@@ -33,7 +34,7 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
     async with services.db.session() as session:
         round_ = await session.get(PulseRound, round_id)
         if round_ is None or round_.status != "open":
-            raise Refused(f"Round {round_id} is not open.")
+            raise Refused(text("pulse.refused.round_not_open", number=round_id))
         team = await directory.team(session, round_.team_id)
         assert team is not None and team.id is not None
         workspace = await directory.workspace(session, team.workspace_id)
@@ -129,7 +130,7 @@ async def close_team_round(services: Services, team_key: str, actor: str = "cli"
         assert program.id is not None
         current = await pulse.open_round(session, program.id)
     if current is None or current.id is None:
-        raise Refused(f"No pulse is open for team {team_key!r}.")
+        raise Refused(text("pulse.refused.none_open", team=team_key))
     return await close_round(services, current.id, actor)
 
 

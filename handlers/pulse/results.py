@@ -128,7 +128,11 @@ async def rounds_results(
         if summary.respondents >= comments_from:
             results.append(RoundResult(round_, summary, texts[rid], None))
         else:
-            reason = f"{summary.respondents} respondents; comments show from {comments_from}"
+            reason = text(
+                "pulse.results.comments_from",
+                respondents=summary.respondents,
+                minimum=comments_from,
+            )
             results.append(RoundResult(round_, summary, None, reason))
     return TeamResults(team.key, team.name, instrument, results)
 
@@ -162,9 +166,9 @@ def _fmt(value: float | None, suffix: str = "") -> str:
 def results_message(results: TeamResults, with_chart: bool = True) -> Message:
     ref = f"results:{results.team_key}"
     latest = results.latest
-    heading = Text(text=f"Pulse results: {results.team_name}", style="heading")
+    heading = Text(text=text("pulse.results.heading", team=results.team_name), style="heading")
     if latest is None:
-        note = "No pulse has closed yet for this team."
+        note = text("pulse.results.none")
         return Message(ref=ref, text=note, blocks=(heading, Text(text=note)))
     summary = latest.summary
     rate = f"{summary.respondents} of {summary.invited}" + (
@@ -215,19 +219,26 @@ def results_message(results: TeamResults, with_chart: bool = True) -> Message:
     for alert in results.alerts():
         blocks.append(Text(text=f"⚠ {alert.message}", style="notice"))
     if latest.comments is None:
-        blocks.append(Context(lines=(f"Comments withheld: {latest.comments_withheld}.",)))
+        blocks.append(
+            Context(lines=(text("pulse.results.comments_withheld", why=latest.comments_withheld),))
+        )
     elif latest.comments:
-        blocks.append(Text(text="What people wrote (unattributed):", style="plain"))
+        blocks.append(Text(text=text("pulse.results.comments"), style="plain"))
         blocks.append(Context(lines=tuple(f"“{c}”" for c in latest.comments)))
     if with_chart and len(results.rounds) > 1:
         series = {"Score": results.trend} | {
             STAGE_LABELS[s]: results.stage_trend(s) for s in results.instrument.stages
         }
         labels = [f"#{r.round.number}" for r in results.rounds]
-        blocks.append(Image(url=data_url(trend_svg(labels, series)), alt="Trend of the team score"))
-    text_line = f"Pulse results for {results.team_name}: " + (
-        _fmt(summary.overall.percent_of_max) + "/100" if summary.overall else "withheld"
+        blocks.append(
+            Image(url=data_url(trend_svg(labels, series)), alt=text("pulse.results.trend_alt"))
+        )
+    score = (
+        text("pulse.results.score", score=_fmt(summary.overall.percent_of_max))
+        if summary.overall
+        else text("pulse.results.score_withheld")
     )
+    text_line = text("pulse.results.summary", team=results.team_name, score=score)
     return Message(ref=ref, text=text_line, blocks=tuple(blocks))
 
 
@@ -282,7 +293,9 @@ def ensure_can_see(roles: set[str], team_sees_results: bool) -> None:
     if "coach" in roles or (team_sees_results and roles & {"executive", "sponsor"}):
         return
     raise Refused(
-        "Results of this team are shared with its coach"
-        + ("" if team_sees_results else " only")
-        + "; ask your coach or admin."
+        text(
+            "pulse.refused.results_shared"
+            if team_sees_results
+            else "pulse.refused.results_coach_only"
+        )
     )

@@ -131,16 +131,13 @@ async def team_and_program(
 ) -> tuple[Team, PulseProgram]:
     team = await directory.team_by_key(session, team_key)
     if team is None:
-        raise Refused(f"There is no team {team_key!r}.")
+        raise Refused(text("refused.no_team", team=team_key))
     assert team.id is not None
     programs = await pulse.programs_for_team(session, team.id)
     if program_key:
         programs = [p for p in programs if p.key == program_key]
     if not programs:
-        raise Refused(
-            f"Team {team_key!r} has no active pulse program: add one under `programs:` "
-            "in the configuration file and run `pulsecoach apply`."
-        )
+        raise Refused(text("pulse.refused.no_program", team=team_key))
     return team, programs[0]
 
 
@@ -148,7 +145,7 @@ def instrument_for(services: Services, program: PulseProgram) -> Instrument:
     instrument = services.instruments.get(program.instrument)
     if instrument is None:
         raise Refused(
-            f"Instrument {program.instrument!r} of program {program.key!r} is not loaded."
+            text("pulse.refused.instrument", instrument=program.instrument, program=program.key)
         )
     return instrument
 
@@ -166,17 +163,19 @@ def _eligible(
             continue
         today = now.astimezone(person_timezone(person, opening.team, opening.workspace)).date()
         if kind != "test" and person.id in paused:
-            left_out[person.handle] = "paused after unanswered pulses"
+            left_out[person.handle] = text("pulse.left_out.paused")
         elif person.snoozed_until and person.snoozed_until > now:
-            left_out[person.handle] = f"snoozed until {person.snoozed_until:%Y-%m-%d}"
+            left_out[person.handle] = text(
+                "pulse.left_out.snoozed", until=f"{person.snoozed_until:%Y-%m-%d}"
+            )
         elif (
             person.leave_from
             and person.leave_until
             and person.leave_from <= today <= person.leave_until
         ):
-            left_out[person.handle] = f"on leave until {person.leave_until}"
+            left_out[person.handle] = text("pulse.left_out.leave", until=person.leave_until)
         elif kind != "test" and recent.get(person.id or 0, 0) >= MAX_PULSES_PER_WEEK:
-            left_out[person.handle] = f"already had {MAX_PULSES_PER_WEEK} pulses this week"
+            left_out[person.handle] = text("pulse.left_out.capped", most=MAX_PULSES_PER_WEEK)
         else:
             chosen.append(person)
     return chosen, left_out
@@ -185,7 +184,7 @@ def _eligible(
 def _why_not(left_out: Mapping[str, str]) -> str:
     """'maya: on leave until …' for a few people, counts by reason for many."""
     if not left_out:
-        return "the team has no executives"
+        return text("pulse.left_out.nobody")
     if len(left_out) <= 3:
         return "; ".join(f"{handle}: {why}" for handle, why in left_out.items())
     reasons: dict[str, int] = {}
@@ -358,7 +357,7 @@ def _plan(services: Services, opening: Opening, now: datetime, rounds: _Rounds) 
     paused = rounds.paused.get(program_id, set())
     invitees, left_out = _eligible(opening, now, paused, rounds.recent)
     if not invitees:
-        raise Refused(f"Nobody in {team.name} can be asked right now: {_why_not(left_out)}.")
+        raise Refused(text("pulse.refused.nobody", team=team.name, why=_why_not(left_out)))
     number = rounds.numbers.get(program_id, 1)
     send_at = opening.send_at
     round_ = PulseRound(
