@@ -55,7 +55,12 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
         leaning = {p.id or 0: rng.uniform(-0.6, 0.6) for p in executives}
         for index, level in enumerate(WEEKLY_LEVEL[-weeks:]):
             opened = now - timedelta(weeks=weeks - index, hours=2)
-            answering = [p for p in executives if rng.random() < 0.85]
+            # Everyone, or now and then a week with three away: rounds whose respondents
+            # differ by one or two people are withheld (handlers/pulse/visibility.py).
+            ids = [p.id or 0 for p in executives]
+            travel = rng.random() < 0.25 and index < weeks - 1  # the latest: everyone
+            away = set(rng.sample(ids, 3)) if travel else set()
+            answering = [p for p in executives if (p.id or 0) not in away]
             round_ = await pulse.create_round(
                 session,
                 PulseRound(
@@ -83,8 +88,8 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
                     answers.append(
                         (token, item.key, scale.reverse(score) if item.reverse else score)
                     )
-                if rng.random() < 0.4:
-                    comments.append((token, rng.choice(COMMENTS)))
+                if rng.random() < 0.4 or (person is answering[-1] and not comments):
+                    comments.append((token, rng.choice(COMMENTS)))  # a round has one at least
             await pulse_history.store_history(
                 session,
                 round_,
