@@ -79,7 +79,8 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
                 ),
                 [p.id or 0 for p in executives],
             )
-            answers, comments = [], []
+            answers: list[tuple[str, str, int]] = []
+            comments: list[tuple[str, str]] = []
             for person in answering:
                 token = secrets.token_hex(20)  # as after close: linked to nobody
                 for item in instrument.items:

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.messages import Message
@@ -38,6 +35,7 @@ from bot.core.messenger import (
 )
 from bot.core.metrics import OUTBOX
 from scheduler.calendar.clock import Clock
+from scheduler.runtime.drain import DrainResult, DrainState, Pace, Retried
 from scheduler.runtime.leases import LaneLeases, Lease
 from storage.core import directory, outbox
 from storage.core.db import Database
@@ -59,76 +57,13 @@ CONCURRENCY = 32
 RETRY_BATCH = 5
 # Messages of one stream under way at once (each person's still in order).
 PIPELINE = 4
-# While the fresh stream sends, how often the retry stream looks for rows come due.
-RETRY_POLL = 0.5
-# ... while a retry was recent (its first is due a second or so after its failure) ...
-RETRY_ACTIVE = 5.0
-# ... and otherwise (retries due from an earlier drain) at least this often.
-RETRY_IDLE = 5.0
 # While a drain runs, how often it looks for lanes with newly due messages.
 RESCAN_SECONDS = 1.0
-
-
-@dataclass
-class DrainResult:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    expired: int = 0
 
 
 def backoff(attempt: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s … capped at 30 minutes."""
     return timedelta(seconds=min(5 * 2**attempt, 1800))
-
-
-@dataclass
-class _Pace:
-    """A stream's shared pacing state: the channel asked us to wait (Retry-After)
-    until `held_until`; `stopped`: send nothing more of this claim; `fenced`: nor of
-    this lane (our lease is gone)."""
-
-    held_until: float = 0.0
-    stopped: bool = False
-    fenced: bool = False
-    retried: _Retried | None = None
-
-
-class _Retried:
-    """A lane's fresh stream tells its retry stream that a message will be retried:
-    the retry stream looks often while that is recent, else seldom (a look is a claim
-    query; fifty idle lanes looking twice a second keep a database busy)."""
-
-    def __init__(self) -> None:
-        self.last = -math.inf
-        self.event = asyncio.Event()
-
-    def mark(self) -> None:
-        self.last = time.monotonic()
-        self.event.set()
-
-    async def until_due(self) -> None:
-        if time.monotonic() - self.last < RETRY_ACTIVE:
-            await asyncio.sleep(RETRY_POLL)
-            return
-        self.event.clear()
-        try:
-            await asyncio.wait_for(self.event.wait(), RETRY_IDLE)
-        except TimeoutError:
-            pass
-
-
-@dataclass
-class _Drain:
-    """One drain's shared state: the lanes waiting for a slot, each lane's channel, how
-    many paced lanes this process should hold (its fair share), and whether to stop."""
-
-    batch: int
-    result: DrainResult = field(default_factory=DrainResult)
-    waiting: deque[int] = field(default_factory=deque)
-    channels: dict[int, str] = field(default_factory=dict)
-    share: int = 1
-    stopping: bool = False
 
 
 class Sender:
@@ -153,7 +88,7 @@ class Sender:
     async def drain(self, batch: int = 25) -> DrainResult:
         """Send everything due now, lane by lane, until nothing is due. While any lane
         is still sending, lanes whose messages came due since join in."""
-        state = _Drain(batch)
+        state = DrainState(batch)
         async with self.db.session() as session:
             state.result.expired = await outbox.expire_due(session, self.clock.now())
         state.waiting.extend(await self._due_lanes(state))
@@ -199,7 +134,7 @@ class Sender:
         """The channels whose lanes one process at a time sends (Messenger.paced)."""
         return {name for name, m in self.messengers.items() if m.paced}
 
-    async def _due_lanes(self, state: _Drain) -> list[int]:
+    async def _due_lanes(self, state: DrainState) -> list[int]:
         """The lanes with due messages, and this process's share of the paced ones: as
         many as there are, over the sending processes alive (heartbeats)."""
         async with self.db.session() as session:
@@ -212,7 +147,7 @@ class Sender:
         state.share = min(self.concurrency, self.leases.share(due_paced))
         return [lane for lane, _ in lanes]
 
-    async def _lane(self, lane: int, state: _Drain) -> bool:
+    async def _lane(self, lane: int, state: DrainState) -> bool:
         """Send one lane's due messages: the fresh ones in order, a small claim at a
         time, and beside them the ones being retried (an uncertain post is checked
         while fresh posts go on, not after them). A paced lane needs its lease, taken
@@ -226,7 +161,7 @@ class Sender:
             if lease is None:
                 return False  # another process sends this lane
         fence = FENCE.set((lambda: self.leases.may_send(lease)) if lease else None)
-        retried = _Retried()
+        retried = Retried()
         main = asyncio.create_task(self._stream(lane, state, lease, False, retried=retried))
         checks = asyncio.create_task(
             self._stream(lane, state, lease, True, retried=retried, beside=main)
@@ -246,16 +181,16 @@ class Sender:
     async def _stream(
         self,
         lane: int,
-        state: _Drain,
+        state: DrainState,
         lease: Lease | None,
         retries: bool,
-        retried: _Retried | None = None,
+        retried: Retried | None = None,
         beside: asyncio.Task[bool] | None = None,
     ) -> bool:
         """One of a lane's two streams: fresh rows (`retries` False) or rows tried
         before. The retry stream runs `beside` the fresh one, looking again for rows
         come due until that ends, then until its own rows are done."""
-        pace = _Pace(retried=retried)
+        pace = Pace(retried=retried)
         size = RETRY_BATCH if retries else state.batch
         while not state.stopping:
             if lease is not None and (
@@ -289,9 +224,9 @@ class Sender:
         self,
         claimed: list[OutboxMessage],
         now: datetime,
-        state: _Drain,
+        state: DrainState,
         lease: Lease | None,
-        pace: _Pace,
+        pace: Pace,
     ) -> bool:
         """Send a claim, up to PIPELINE messages under way at once (each person's in
         order): one message's database work overlaps the next one's wait for its slot,
@@ -357,7 +292,7 @@ class Sender:
                 raise result
         return not pace.fenced
 
-    def _over_share(self, state: _Drain, lease: Lease) -> bool:
+    def _over_share(self, state: DrainState, lease: Lease) -> bool:
         """More lanes held than our share (a process joined): hand this one over."""
         return self.leases.shared and len(self.leases.held) > state.share
 
