@@ -79,11 +79,12 @@ async def seed(app: Pulsecoach, people: int) -> None:
                 "work_days": [0, 1, 2, 3, 4, 5, 6],
                 "work_start": "00:00",
                 "work_end": "23:59",
+                "quiet_hours": None,  # any hour: a run must not wait for 08:00
                 "created_at": now,
             }
             for n in range(people)
         ]
-        await session.exec(insert(Person), params=rows)  # type: ignore[call-overload]
+        await session.exec(insert(Person).execution_options(render_nulls=True), params=rows)  # type: ignore[call-overload]
         ids = [
             p.id
             for p in (await session.exec(Person.__table__.select())).all()  # type: ignore[attr-defined]
