@@ -22,9 +22,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.events import Refused
 from handlers.commitments import follow_through
-from handlers.context import Services
+from handlers.context import Services, no_team
 from handlers.digests import period as digest_period
 from handlers.digests import sections, visibility
 from handlers.digests.content import (
@@ -100,7 +99,9 @@ def _score_and_stages(
     summary = latest.summary
     overall = summary.overall
     if overall is None:
-        withheld.append(f"Score of round {latest.round.number}: {summary.withheld}.")
+        withheld.append(
+            text("digest.withheld.score", number=latest.round.number, why=summary.withheld)
+        )
     scale = results.instrument.scale
     score = ScoreLine(
         round_number=latest.round.number,
@@ -139,7 +140,9 @@ def _score_and_stages(
         )
     for r in period:
         if r.comments is None:
-            withheld.append(f"Comments of round {r.round.number}: {r.comments_withheld}.")
+            withheld.append(
+                text("digest.withheld.comments", number=r.round.number, why=r.comments_withheld)
+            )
     return score, stages, withheld
 
 
@@ -214,7 +217,7 @@ async def _load(services: Services, team_key: str, at: datetime, commitments: bo
     async with services.db.session() as session:
         subject = await digests.digest_subject(session, team_key, UNANSWERED_STREAK)
         if subject is None:
-            raise Refused(f"There is no team {team_key!r}.")
+            raise no_team(team_key)
         team, program = subject.team, subject.program
         assert team.id is not None
         if program is None:  # refused, saying what to do
@@ -324,7 +327,11 @@ async def build_team_part(
         for c in contracts
         if c.percent is not None and c.percent < 50
     ]
-    withheld += [f"Contract norm “{c.norm}”: {c.withheld}." for c in contracts if c.withheld]
+    withheld += [
+        text("digest.withheld.contract", norm=c.norm, why=c.withheld)
+        for c in contracts
+        if c.withheld
+    ]
     withheld += contract_withheld
     # The chart keeps its cap; the figures above counted the whole period.
     charted = TeamResults(

@@ -133,17 +133,23 @@ def _card(
     times: digest_period.SessionTimes,
 ) -> Message:
     lines = [
-        f"Next session: {upcoming[0].astimezone(times.tz):%a %d %b %H:%M} ({times.tz.key})"
+        text(
+            "digest.session.next",
+            when=f"{upcoming[0].astimezone(times.tz):%a %d %b %H:%M}",
+            zone=times.tz.key,
+        )
         if upcoming
         else text("digest.session.none", team=team.name)
     ]
     buttons = [Button(action_id=SEND, value=team.key, label=text("digest.button.refresh"))]
     if latest:
         row = latest[0]
-        lines.append(f"Latest digest: #{row.id}, {row.created_at:%d %b %Y}")
-        buttons.insert(0, Button(action_id=OPEN, value=str(row.id), label="Latest digest"))
+        lines.append(text("digest.latest", id=row.id, date=f"{row.created_at:%d %b %Y}"))
+        buttons.insert(
+            0, Button(action_id=OPEN, value=str(row.id), label=text("digest.button.latest"))
+        )
     buttons.append(Button(action_id=LIST, value=team.key, label=text("digest.button.past")))
-    heading = f"Coaching: {team.name}"
+    heading = text("digest.home.heading", team=team.name)
     return Message(
         ref=f"home:digests:{team.key}",
         text=heading,

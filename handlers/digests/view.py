@@ -117,18 +117,18 @@ def _scores(content: DigestContent) -> list[Any]:
         else "—"
     )
     fields = [
-        Field_(label="Score (0–100)", value=_num(score.score, score.change)),
+        Field_(label=text("digest.field.score"), value=_num(score.score, score.change)),
         Field_(
-            label=f"Mean ({score.scale})",
-            value="withheld" if score.mean is None else f"{score.mean:.2f}",
+            label=text("digest.field.mean", scale=score.scale),
+            value=text("digest.value.withheld") if score.mean is None else f"{score.mean:.2f}",
         ),
         Field_(
-            label="Favorable",
+            label=text("digest.field.favorable"),
             value=_num(score.favorable) + ("%" if score.favorable is not None else ""),
         ),
-        Field_(label="Responses this period", value=rate),
+        Field_(label=text("digest.field.responses"), value=rate),
     ]
-    lines = [f"Round {score.round_number}; changes are {score.change_basis}."]
+    lines = [text("digest.round_basis", number=score.round_number, basis=score.change_basis)]
     if score.change is not None and score.noise is not None:
         key = "digest.change.real" if score.real_change else "digest.change.noise"
         lines.append(
@@ -199,7 +199,7 @@ def _trend(content: DigestContent, image_url: str | None, digest_id: int) -> lis
         blocks.append(
             Image(
                 url=image_url,
-                alt="Trend of the team score and the four stages",
+                alt=text("digest.chart.alt"),
                 attachment=chart_attachment(digest_id),
             )
         )
