@@ -4,9 +4,11 @@ actions in a row, and a message of about 28 KB.
 
 Every button is an `Action.Submit` whose data carries the neutral action id, value and
 message ref (`{"pc": ..., "v": ..., "r": ...}`): Teams posts it back as the activity's
-`value`, and the click reaches the same handler as on every channel. Free-text inputs
-never sit in a chat card: they fold into a button that opens a dialog (dialogs.py), so
-what someone types is in no version of any message. Texts are made inert: no
+`value`, and the click reaches the same handler as on every channel. A button that
+opens a private Form (`form_action`, the pulse's Answer) asks Teams for a dialog
+instead (`msteams.type = task/fetch`), and so does a button submitting free-text
+inputs, which never sit in a chat card (dialogs.py): what someone chooses or types is
+in no version of any message. Texts are made inert: no
 Markdown link and no mention can be forged from what a person wrote.
 """
 
@@ -36,8 +38,9 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 # What Teams renders of schema 1.5 (and all this renderer makes).
 ELEMENTS = frozenset(
-    {"TextBlock", "FactSet", "Image", "ActionSet", "Container", "ColumnSet", "Column", "Input.Text"}
+    {"TextBlock", "FactSet", "Image", "ActionSet", "Container", "ColumnSet", "Column"}
 )
+INPUTS = frozenset({"Input.Text", "Input.ChoiceSet"})  # in dialogs only (see problems)
 ACTIONS = frozenset({"Action.Submit", "Action.OpenUrl"})
 MAX_ACTIONS = 6  # Teams' host config shows at most six actions in a row
 MAX_BYTES = 28_000  # a Teams message (activity and card) is refused above ~28 KB
@@ -65,6 +68,12 @@ def submit(title: str, action_id: str, value: str, ref: str, **extra: Any) -> di
         "data": {ACTION: action_id, VALUE: value, REF: ref},
     }
     action.update(extra)
+    return action
+
+
+def fetching(action: dict[str, Any]) -> dict[str, Any]:
+    """The action asks Teams for a dialog (an invoke `task/fetch` with its data)."""
+    action["data"]["msteams"] = {"type": "task/fetch"}
     return action
 
 
@@ -125,15 +134,15 @@ def block(block: Block, ref: str) -> list[dict[str, Any]]:
         actions = []
         for button in block.buttons:
             extra = {"style": "positive" if button.style == "primary" else "destructive"}
-            actions.append(
-                submit(
-                    button.label,
-                    button.action_id,
-                    button.value,
-                    ref,
-                    **(extra if button.style != "default" else {}),
-                )
+            action = submit(
+                button.label,
+                button.action_id,
+                button.value,
+                ref,
+                **(extra if button.style != "default" else {}),
             )
+            # A private form opens in a dialog: the button's action answers task/fetch.
+            actions.append(fetching(action) if button.form_action else action)
         return list(_rows(actions))
     if isinstance(block, Fields):
         facts = [{"title": inert(f.label), "value": inert(f.value)} for f in block.fields]
@@ -175,8 +184,8 @@ def _fit(body: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _opener(form: forms.Form, button: Button, ref: str) -> dict[str, Any]:
     """The button that opens the form's dialog (task/fetch) in place of its submit."""
-    action = submit(f"{button.label}…", forms.OPEN, "", ref, style="positive")
-    action["data"] |= {"msteams": {"type": "task/fetch"}, forms.FORM: form.encode()}
+    action = fetching(submit(f"{button.label}…", forms.OPEN, "", ref, style="positive"))
+    action["data"][forms.FORM] = form.encode()
     return action
 
 
@@ -213,8 +222,10 @@ def attachment(content: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CONTENT_TYPE, "content": content}
 
 
-def problems(content: dict[str, Any]) -> list[str]:
-    """What Teams would refuse or not show in this card: empty when it is fine."""
+def problems(content: dict[str, Any], dialog: bool = False) -> list[str]:
+    """What Teams would refuse or not show in this card, and what our privacy rule
+    forbids (an input in a chat card: what it holds would be kept in the message):
+    empty when it is fine. `dialog`: the card is a dialog's (task module)."""
     found: list[str] = []
     if content.get("type") != "AdaptiveCard":
         found.append("not an AdaptiveCard")
@@ -222,31 +233,75 @@ def problems(content: dict[str, Any]) -> list[str]:
         found.append(f"version {content.get('version')!r}, not {VERSION}")
     if size(content) > MAX_BYTES:
         found.append(f"{size(content)} bytes, over {MAX_BYTES}")
+    inputs: list[str] = []
+    keys: set[str] = set()  # Teams merges inputs into the data: a shared key is lost
+
+    def check_actions(actions: list[dict[str, Any]], here: str) -> None:
+        for action in actions:
+            if action.get("type") not in ACTIONS:
+                found.append(f"{here}: action type {action.get('type')!r}")
+            if action.get("type") != "Action.Submit":
+                continue
+            if not isinstance(action.get("data"), dict):
+                found.append(f"{here}: Action.Submit without object data")
+            else:
+                keys.update(action["data"])
+            if not isinstance(action.get("title"), str) or not action["title"].strip():
+                found.append(f"{here}: Action.Submit without a title")
+
+    def check_input(item: dict[str, Any], here: str) -> None:
+        kind = item.get("type")
+        if not dialog:
+            found.append(f"{here}: {kind} in a chat card")
+        if not isinstance(item.get("id"), str) or not item["id"]:
+            found.append(f"{here}: {kind} without an id")
+        else:
+            inputs.append(item["id"])
+        if kind == "Input.ChoiceSet":
+            choices = item.get("choices")
+            if not isinstance(choices, list) or not choices or len(choices) > 100:
+                found.append(f"{here}: Input.ChoiceSet needs 1-100 choices")
+                return
+            values = [c.get("value") for c in choices if isinstance(c, dict)]
+            titles = [c.get("title") for c in choices if isinstance(c, dict)]
+            if not all(isinstance(x, str) for x in [*values, *titles]) or len(values) < len(
+                choices
+            ):
+                found.append(f"{here}: a choice without a text title and value")
+            if "value" in item and item["value"] not in values:
+                found.append(f"{here}: value {item['value']!r} is none of its choices")
+        elif kind == "Input.Text":
+            limit = item.get("maxLength")
+            if not isinstance(limit, int) or limit < 1:
+                found.append(f"{here}: Input.Text without a positive maxLength")
+            elif len(str(item.get("value", ""))) > limit:
+                found.append(f"{here}: value longer than its maxLength")
 
     def walk(items: list[dict[str, Any]], where: str) -> None:
         for n, item in enumerate(items):
             kind = item.get("type")
             here = f"{where}[{n}]"
-            if kind not in ELEMENTS:
+            if kind in INPUTS:
+                check_input(item, here)
+            elif kind not in ELEMENTS:
                 found.append(f"{here}: element type {kind!r}")
             if kind == "TextBlock" and not isinstance(item.get("text"), str):
                 found.append(f"{here}: TextBlock without text")
             actions = item.get("actions") or []
             if kind == "ActionSet" and not 0 < len(actions) <= MAX_ACTIONS:
                 found.append(f"{here}: {len(actions)} actions")
-            for action in actions:
-                if action.get("type") not in ACTIONS:
-                    found.append(f"{here}: action type {action.get('type')!r}")
-                if action.get("type") == "Action.Submit" and not isinstance(
-                    action.get("data"), dict
-                ):
-                    found.append(f"{here}: Action.Submit without object data")
+            check_actions(actions, here)
             walk(item.get("items") or [], f"{here}.items")
             for column in item.get("columns") or []:
                 walk(column.get("items") or [], f"{here}.columns")
 
     walk(content.get("body") or [], "body")
-    for action in content.get("actions") or []:
-        if action.get("type") not in ACTIONS:
-            found.append(f"actions: action type {action.get('type')!r}")
+    top = content.get("actions") or []
+    if len(top) > MAX_ACTIONS:
+        found.append(f"actions: {len(top)} actions")
+    check_actions(top, "actions")
+    if len(set(inputs)) < len(inputs):
+        found.append(f"input ids repeated: {sorted({i for i in inputs if inputs.count(i) > 1})}")
+    if clash := sorted(keys.intersection(inputs)):
+        found.append(f"input ids {clash} are also keys of an action's data")
     return found

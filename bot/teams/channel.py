@@ -125,6 +125,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("teams: processing a %s activity failed", activity.type)
         return web.Response(status=200)
-    if answer is not None:
+    if answer is not None and answer.body is not None:
         return web.json_response(answer.body, status=answer.status or 200)
-    return web.Response(status=200)
+    # An empty 200 (not JSON `null`): after task/submit, Teams closes the dialog.
+    return web.Response(status=answer.status or 200 if answer is not None else 200)

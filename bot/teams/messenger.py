@@ -6,13 +6,18 @@ and failures sorted into "try again" and "this address is gone":
 - 403 (the bot is not in the conversation's roster: uninstalled, or blocked) and 404
   on a post (the conversation is gone): permanent; the sender marks the address
   inactive with the reason, which the admin view shows.
-- 429: the pace; Retry-After (or a jittered wait) holds the conversation and tenant.
-- 412, 5xx, timeouts: try again later (the outbox's backoff for this message, while
-  the tenant's other messages go on).
+- 429: the pace; its Retry-After (up to 10 % added), or else an exponential wait with
+  full jitter, holds the conversation and the tenant.
+- 412, 502, 504, other 5xx, timeouts, a gateway's error page: this message is tried
+  again after an exponential wait with full jitter (anywhere in 5-10 s, then 5-20 s,
+  5-40 s, ... at most 30 min), while the tenant's other messages go on; the outbox
+  gives up after its maximum of attempts.
 
-Teams gives a bot no way to read its chat, so a post whose outcome is unknown (a 502
-after the Connector took it) cannot be looked for: it is sent again. The stand-in
-test and the benchmark count doubles.
+Teams gives a bot no way to make a post idempotent (no client key, no way to list
+what it posted in a chat), so a post whose outcome is unknown (a 502 or a timeout
+after the Connector took it) cannot be looked for: it is sent again, and the person
+may see the card twice. tests/teams/test_retries.py shows it and the benchmark
+counts doubles.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from bot.core.messages import Message
 from bot.core.messenger import Delivery, PermanentDeliveryError, TemporaryDeliveryError
 from bot.teams import cards
 from bot.teams.adapter import no_retries
-from bot.teams.pacing import Pacer, jittered
+from bot.teams.pacing import Pacer, after, jittered
 from storage.channels import teams as teams_store
 from storage.core.db import Database
 
@@ -38,6 +43,8 @@ log = logging.getLogger(__name__)
 
 RETRY = {412, 429, 500, 502, 503, 504}
 GONE = {403}
+RETRY_BASE = 5.0  # seconds: the first retry of a failed post, doubling (jittered)
+RETRY_CAP = 1800.0
 NOT_INSTALLED = "teams: no conversation yet (the app is not installed for this person)"
 FORBIDDEN = "teams: 403, the bot is not in the conversation (uninstalled or blocked)"
 
@@ -84,6 +91,7 @@ class TeamsMessenger:
         self.pacer = pacer
         self.images = images
         self.attempts: dict[tuple[int, str], int] = {}  # for the jittered waits
+        self.retry_base = RETRY_BASE
 
     async def deliver(self, person_id: int, address: dict[str, Any], message: Message) -> Delivery:
         raw = address.get(teams_store.REFERENCE)
@@ -104,9 +112,9 @@ class TeamsMessenger:
         except HttpOperationError as error:
             raise self._classify(error, key, tenant, conversation, known is not None) from None
         except (ClientRequestError, TimeoutError, OSError) as error:
-            raise TemporaryDeliveryError(f"teams: {type(error).__name__}") from None
+            raise self._later(key, f"teams: {type(error).__name__}") from None
         except DeserializationError:  # a gateway's error page: the Connector never answered
-            raise TemporaryDeliveryError("teams: an answer that is no Connector JSON") from None
+            raise self._later(key, "teams: an answer that is no Connector JSON") from None
         except _CardGone:
             async with self.db.session() as session:
                 await teams_store.forget_card(session, person_id, message.ref)
@@ -154,10 +162,8 @@ class TeamsMessenger:
         status = status_of(error)
         reason = f"teams: {status or 'no status'}"
         if status == 429:
-            attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
-            if len(self.attempts) > 10_000:  # only the jitter's width depends on it
-                self.attempts.pop(next(iter(self.attempts)))
-            wait = retry_after(error) or jittered(attempt)
+            told = retry_after(error)
+            wait = after(told) if told else jittered(self._attempt(key))
             self.pacer.hold(tenant, conversation, wait)
             return TemporaryDeliveryError(reason, retry_after=wait, rate_limited=True)
         if status in GONE:
@@ -166,8 +172,19 @@ class TeamsMessenger:
             return PermanentDeliveryError(f"{reason}: the conversation is gone")
         if status not in RETRY and status < 500:
             log.error("teams refused a card (%s): %s", status, str(error)[:300])
-        # The outbox's backoff (5 s, 10 s, ...) for this message; the lane goes on.
-        return TemporaryDeliveryError(reason)
+        return self._later(key, reason)
+
+    def _attempt(self, key: tuple[int, str]) -> int:
+        attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        if len(self.attempts) > 10_000:  # only the jitter's width depends on it
+            self.attempts.pop(next(iter(self.attempts)))
+        return attempt
+
+    def _later(self, key: tuple[int, str], reason: str) -> TemporaryDeliveryError:
+        """This message again after a jittered exponential wait; the lane goes on (not
+        a rate limit: the attempt counts towards the outbox's maximum)."""
+        wait = jittered(self._attempt(key), self.retry_base, RETRY_CAP)
+        return TemporaryDeliveryError(reason, retry_after=wait, rate_limited=False)
 
 
 class _CardGone(Exception):

@@ -23,8 +23,15 @@ def tenant_windows(per_second: float) -> Windows:
 
 
 def jittered(attempt: int, base: float = 1.0, cap: float = 30.0) -> float:
-    """Exponential backoff with full jitter: anywhere in [base, base * 2^attempt]."""
-    return random.uniform(base, min(cap, base * 2**attempt))
+    """Exponential backoff with full jitter: anywhere in [base, base * 2^attempt] (at
+    most `cap`), so messages that failed together do not come back together."""
+    return random.uniform(min(base, cap), min(cap, base * 2 ** max(1, attempt)))
+
+
+def after(seconds: float, spread: float = 0.1) -> float:
+    """A Retry-After honoured, never shortened, with up to `spread` of it added: the
+    messages one 429 held do not all return in the same instant."""
+    return seconds * random.uniform(1.0, 1.0 + spread)
 
 
 class Pacer:

@@ -7,6 +7,9 @@
 - notice: a short text message in the personal chat (private: one person and the bot).
 - messages: new cards in the chat, each remembered by ref so a later message with
   that ref updates it.
+- form: a private Form opens only from an invoke (turns.py answers task/fetch with
+  it); asked for in a message turn (a card from before its button opened a dialog),
+  it is never put in the chat: the person is told where to find it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bot.teams.adapter import no_retries
 from bot.teams.cards import inert
 from bot.teams.messenger import card_activity, status_of
 from bot.teams.pacing import Pacer
+from prompts.texts import text as say
 from storage.channels import teams as teams_store
 from storage.core.db import Database
 
@@ -52,6 +56,8 @@ class Replies:
 
     async def apply(self, context: TurnContext, reply: Reply, person_id: int, where: Where) -> None:
         no_retries(context)
+        if reply.form is not None:
+            await self.say(context, say("teams.dialog.from_card"), where)
         if reply.update is not None:
             await self._update(context, reply.update, person_id, where)
         if reply.notice:

@@ -7,7 +7,9 @@
   digest, snooze, admin, ...), as the local chat's text.
 - message with a `value` (an Action.Submit of one of our cards): the neutral action
   with its value, the clicked card updated with the answer.
-- invoke task/fetch and task/submit: a form's dialog opened, and its submission.
+- invoke task/fetch and task/submit: a dialog opened (a private Form, such as the
+  pulse's answers, or a message's free-text inputs), and its submission, which
+  updates the chat card it came from.
 
 Every path answers a person it cannot serve in words (unknown tenant, unknown person,
 a button that no longer works, a message too long), ignores what it has no use for,
@@ -144,14 +146,7 @@ class Turns:
         actor, who = await self._actor(context)
         if actor is None or who is None:
             return
-        ref = value.get(cards.REF)
-        event = ActionEvent(
-            actor=actor,
-            action_id=action_id,
-            value=str(value.get(cards.VALUE, "")),
-            message_ref=ref if isinstance(ref, str) else None,
-            inputs=forms.inputs_of(value),
-        )
+        event = _event(actor, action_id, value)
         reply = await self._react(event)
         if reply is not None:
             where = self._where(context, who, event.message_ref)
@@ -183,6 +178,28 @@ class Turns:
             await answer(context, None)
 
     async def _open(self, context: TurnContext, data: dict[str, Any]) -> dict[str, Any]:
+        action_id = data.get(cards.ACTION)
+        if action_id == forms.OPEN or forms.FORM in data:
+            return await self._open_inputs(context, data)
+        asked = await self._dialog_event(context, data)
+        if isinstance(asked, dict):
+            return asked
+        event, who = asked
+        try:  # a private form's button: its handler reads the form (e.g. the open round)
+            reply = await self.router.on_action(event)
+        except Refused as refused:  # a closed round, a pulse not theirs: said, nothing more
+            return dialogs.message(str(refused))
+        except UnknownAction:
+            return dialogs.refused()
+        if reply.form is not None:  # task/submit will not say which card: the dialog keeps it
+            card = dialogs.private_card(reply.form, card_id=context.activity.reply_to_id)
+            return dialogs.continue_with(reply.form.title, card)
+        # No form after all: carried out like a click, its notice in place of a dialog.
+        await self._quietly(context, reply, event, self._where(context, who, event.message_ref))
+        return dialogs.message(reply.notice or say("teams.dialog.unavailable"))
+
+    async def _open_inputs(self, context: TurnContext, data: dict[str, Any]) -> dict[str, Any]:
+        """The dialog of a message's free-text inputs: the form its opener carried."""
         form = forms.Form.decode(data.get(forms.FORM))
         ref = data.get(cards.REF)
         if form is None or not isinstance(ref, str) or not self.router.knows_action(form.action_id):
@@ -195,36 +212,66 @@ class Turns:
     async def _dialog_submit(
         self, context: TurnContext, data: dict[str, Any]
     ) -> dict[str, Any] | None:
-        action_id, ref = data.get(cards.ACTION), data.get(cards.REF)
+        asked = await self._dialog_event(context, data)
+        if isinstance(asked, dict):
+            return asked
+        event, who = asked
+        card_id = data.get(dialogs.CARD)
+        try:
+            reply = await self.router.on_action(event)
+        except Refused as refused:  # shown in the dialog, which keeps what was submitted
+            return self._again(data, event.inputs, str(refused))
+        except UnknownAction:
+            return dialogs.refused()
+        # The chat card is updated (progress only, for a private form); the dialog closes.
+        where = Where(
+            tenant=who.tenant,
+            conversation=context.activity.conversation.id,
+            card_id=card_id if isinstance(card_id, str) and card_id else None,
+            card_ref=event.message_ref,
+        )
+        await self._quietly(context, reply, event, where)
+        return dialogs.message(reply.notice) if reply.notice else None
+
+    async def _dialog_event(
+        self, context: TurnContext, data: dict[str, Any]
+    ) -> tuple[ActionEvent, Who] | dict[str, Any]:
+        """The neutral action a dialog's invoke asks for and who asks; else the
+        invoke's answer refusing it."""
+        action_id = data.get(cards.ACTION)
         if not isinstance(action_id, str) or not self.router.knows_action(action_id):
             return dialogs.refused()
         actor, who = await self._actor(context, quiet=True)
         if actor is None or who is None:
             return dialogs.message(say("teams.notice.unknown_user"))
-        inputs = forms.inputs_of(data)
-        event = ActionEvent(
-            actor=actor,
-            action_id=action_id,
-            value=str(data.get(cards.VALUE, "")),
-            message_ref=ref if isinstance(ref, str) else None,
-            inputs=inputs,
-        )
-        try:
-            reply = await self.router.on_action(event)
-        except Refused as refused:  # shown in the dialog, which keeps what was typed
-            form = forms.Form.decode(data.get(forms.FORM))
-            if form is None or not isinstance(ref, str):
-                return dialogs.message(str(refused))
-            return dialogs.continue_with(
-                form.submit, dialogs.form_card(form, ref, inputs, str(refused))
-            )
-        except UnknownAction:
-            return dialogs.refused()
-        # The chat card is updated; a notice closes the dialog with it.
-        where = Where(tenant=who.tenant, conversation=context.activity.conversation.id)
+        return _event(actor, action_id, data), who
+
+    async def _quietly(
+        self, context: TurnContext, reply: Reply, event: ActionEvent, where: Where
+    ) -> None:
+        """A reply in the chat, all but its notice (the invoke's answer shows that)."""
         quiet = Reply(update=reply.update, messages=reply.messages)
-        await self.replies.apply(context, quiet, actor.person_id, where)
-        return dialogs.message(reply.notice) if reply.notice else None
+        await self.replies.apply(context, quiet, event.actor.person_id, where)
+
+    @staticmethod
+    def _again(data: dict[str, Any], inputs: dict[str, str], reason: str) -> dict[str, Any]:
+        """The dialog again with the refusal above what was submitted; closed with the
+        reason when the submission does not say what the dialog was."""
+        ref, card_id = data.get(cards.REF), data.get(dialogs.CARD)
+        private = dialogs.layout_of(data.get(dialogs.LAYOUT)) if dialogs.LAYOUT in data else None
+        same = private is not None and (private.action_id, private.value) == (
+            data.get(cards.ACTION),
+            data.get(cards.VALUE),
+        )
+        if private is not None and same:
+            card = dialogs.private_card(
+                private, card_id if isinstance(card_id, str) else None, inputs, reason
+            )
+            return dialogs.continue_with(private.title, card)
+        form = forms.Form.decode(data.get(forms.FORM))
+        if form is None or not isinstance(ref, str):
+            return dialogs.message(reason)
+        return dialogs.continue_with(form.submit, dialogs.form_card(form, ref, inputs, reason))
 
     # ------------------------------------------------------------------ installs
 
@@ -269,6 +316,18 @@ class Turns:
             await teams_store.deactivate(session, found[0], UNINSTALLED)
         self.actors.forget(found[0])
         log.info("teams: person %s uninstalled the app: address inactive", found[0])
+
+
+def _event(actor: Actor, action_id: str, data: dict[str, Any]) -> ActionEvent:
+    """The neutral action of a card's or dialog's data (and the inputs Teams merged in)."""
+    ref = data.get(cards.REF)
+    return ActionEvent(
+        actor=actor,
+        action_id=action_id,
+        value=str(data.get(cards.VALUE, "")),
+        message_ref=ref if isinstance(ref, str) else None,
+        inputs=forms.inputs_of(data),
+    )
 
 
 def _conversation_type(activity: Activity) -> str:

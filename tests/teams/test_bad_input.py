@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from storage.channels.teams_models import TeamsMessage
 from storage.core.models import ChatAddress, OutboxMessage
-from storage.pulse.models import PulseAnswer, PulseComment
+from storage.pulse.models import PulseAnswer, PulseComment, PulseOpenAnswer, PulseOpenComment
 from tests.support.clock import FakeClock
 from tests.support.teams.helpers import TeamsOrg, conversation, teams_org
 
@@ -27,7 +27,8 @@ async def stored(org: TeamsOrg) -> tuple[Any, ...]:
     """Everything a bad request must leave alone."""
     async with org.app.db.session() as session:
         counts = []
-        for table in (PulseAnswer, PulseComment, TeamsMessage, OutboxMessage):
+        tables = (PulseOpenAnswer, PulseOpenComment, PulseAnswer, PulseComment)
+        for table in (*tables, TeamsMessage, OutboxMessage):
             counts.append((await session.exec(select(func.count()).select_from(table))).one())
         addresses = (await session.exec(select(ChatAddress))).all()
         return (*counts, sorted((a.person_id, str(a.address), a.active) for a in addresses))

@@ -15,10 +15,17 @@ from sqlmodel import select
 from handlers.pulse.close import close_round
 from handlers.pulse.rounds import open_round
 from storage.core.models import ChatAddress, OutboxMessage
-from storage.pulse.models import PulseAnswer, PulseComment
+from storage.pulse.models import PulseAnswer, PulseComment, PulseOpenAnswer, PulseOpenComment
 from tests.support.clock import FakeClock
 from tests.support.teams.connector import TENANT
-from tests.support.teams.helpers import TeamsOrg, actions, conversation, teams_org
+from tests.support.teams.helpers import (
+    TeamsOrg,
+    actions,
+    conversation,
+    dialog_card,
+    fields,
+    teams_org,
+)
 
 
 @pytest.fixture
@@ -50,11 +57,38 @@ async def pulse_card(org: TeamsOrg, handle: str) -> tuple[str, dict[str, Any]]:
     return sent.id, sent.card
 
 
-def answer_action(card: dict[str, Any], score: str) -> dict[str, Any]:
-    return next(
-        a
-        for a in actions(card)
-        if a["data"].get("pc") == "pulse.answer" and a["data"]["v"].endswith(f":{score}")
+async def answers(org: TeamsOrg) -> int:
+    """Answers stored, in open rounds and closed ones."""
+    return await count(org, PulseOpenAnswer) + await count(org, PulseAnswer)
+
+
+async def comments(org: TeamsOrg) -> list[str]:
+    async with org.app.db.session() as session:
+        found = (await session.exec(select(PulseOpenComment.text))).all()
+        return [*found, *(await session.exec(select(PulseComment.text))).all()]
+
+
+def answer_button(card: dict[str, Any]) -> dict[str, Any]:
+    """The pulse card's Answer: it asks Teams for a dialog, it answers nothing itself."""
+    [button] = [a for a in actions(card) if a["data"].get("pc") == "pulse.open"]
+    assert button["data"]["msteams"] == {"type": "task/fetch"}
+    return button
+
+
+async def open_dialog(org: TeamsOrg, handle: str, card_id: str, card: dict[str, Any]) -> Any:
+    response = await org.open_dialog(handle, card_id, answer_button(card))
+    assert response.status == 200
+    return dialog_card(await response.json())
+
+
+def items(dialog: dict[str, Any]) -> list[str]:
+    return [k for k, f in fields(dialog).items() if f["type"] == "Input.ChoiceSet"]
+
+
+def every_version(org: TeamsOrg) -> str:
+    """Every message the Connector was given, and every update of each, as JSON."""
+    return json.dumps(
+        [s.activity for s in org.standin.sent] + [u for s in org.standin.sent for u in s.updates]
     )
 
 
@@ -103,62 +137,130 @@ async def test_an_unknown_person_gets_a_polite_answer_and_nothing_is_stored(
     assert await count(org, ChatAddress) == before
 
 
-async def test_pulse_delivered_proactively_answered_by_clicks_and_updated(org: TeamsOrg) -> None:
+async def test_pulse_delivered_proactively_answered_in_a_dialog_and_updated(
+    org: TeamsOrg,
+) -> None:
     card_id, card = await pulse_card(org, "ana")
     proactive = [c for c in org.standin.calls if c[0] == "POST"]
     assert proactive[-1][1] == f"/v3/conversations/{conversation('ana')}/activities"
-    response = await org.click("ana", card_id, answer_action(card, "6"))
+    assert not any(b["type"].startswith("Input.") for b in card["body"])
+    dialog = await open_dialog(org, "ana", card_id, card)
+    keys = items(dialog)
+    assert len(keys) == 7
+    response = await org.submit_dialog("ana", dialog, **{k: "6" for k in keys[:3]})
     assert response.status == 200
-    assert await count(org, PulseAnswer) == 1
+    assert await response.read() == b""  # an empty 200: Teams closes the dialog
+    assert await answers(org) == 3
     [sent] = [s for s in org.standin.to(conversation("ana")) if s.card]
     assert sent.id == card_id and len(sent.updates) == 1  # the same card, updated
+    assert "3 of 7 answered" in json.dumps(sent.card)
     assert org.standin.texts_to(conversation("ana")) == []  # no extra messages
+
+
+async def test_no_version_of_a_card_shows_what_was_chosen(org: TeamsOrg) -> None:
+    await org.install("ben")
+    card_id, card = await pulse_card(org, "ana")
+    [ben] = [s for s in org.standin.to(conversation("ben")) if s.card]
+    for handle, sent_id, score in (("ana", card_id, "1"), ("ben", ben.id, "7")):
+        dialog = await open_dialog(org, handle, sent_id, card)
+        await org.submit_dialog(handle, dialog, **{k: score for k in items(dialog)})
+    [ana] = [s for s in org.standin.to(conversation("ana")) if s.card]
+    [ben] = [s for s in org.standin.to(conversation("ben")) if s.card]
+    assert ana.updates and ben.updates
+    assert ana.card == ben.card  # all 1s and all 7s: the same card, byte for byte
+    assert "✓" not in every_version(org)
 
 
 async def test_a_comment_goes_through_a_dialog_and_no_message_holds_it(org: TeamsOrg) -> None:
     card_id, card = await pulse_card(org, "ana")
-    opener = next(a for a in actions(card) if a["data"].get("pc") == "pc.form")
-    assert opener["data"]["msteams"] == {"type": "task/fetch"}
-    fetched = await org.invoke("ana", "task/fetch", {"data": opener["data"]})
-    assert fetched.status == 200
-    dialog = (await fetched.json())["task"]
-    assert dialog["type"] == "continue"
-    form = dialog["value"]["card"]["content"]
-    [field] = [b for b in form["body"] if b["type"] == "Input.Text"]
-    [send] = form["actions"]
+    dialog = await open_dialog(org, "ana", card_id, card)
+    assert fields(dialog)["comment"]["type"] == "Input.Text"
     secret = "We talk around problems instead of about them."
 
-    empty = await org.invoke("ana", "task/submit", {"data": {**send["data"], field["id"]: " "}})
-    refused = (await empty.json())["task"]
-    assert refused["type"] == "continue"  # the dialog stays, with the reason
-    assert await count(org, PulseComment) == 0
+    empty = await org.submit_dialog("ana", dialog, comment=" ")
+    again = dialog_card(await empty.json())  # the dialog stays, with the reason
+    assert "Choose an answer or write a comment" in again["body"][0]["text"]
+    assert await comments(org) == []
 
-    submitted = await org.invoke(
-        "ana", "task/submit", {"data": {**send["data"], field["id"]: secret}}
-    )
+    submitted = await org.submit_dialog("ana", again, comment=secret, **{items(again)[0]: "5"})
     assert submitted.status == 200
-    async with org.app.db.session() as session:
-        [comment] = (await session.exec(select(PulseComment))).all()
-    assert comment.text == secret
+    assert await comments(org) == [secret]
     [sent] = [s for s in org.standin.to(conversation("ana")) if s.card]
     assert sent.id == card_id and sent.updates  # the chat card updated
-    everything = json.dumps(
-        [s.activity for s in org.standin.sent] + [u for s in org.standin.sent for u in s.updates]
-    )
-    assert secret not in everything  # in no version of any message
+    assert secret not in every_version(org)  # in no version of any message
+    reopened = fields(await open_dialog(org, "ana", card_id, sent.card or {}))
+    assert reopened["comment"]["value"] == secret  # in the dialog, for her alone
+    assert reopened[items(again)[0]]["value"] == "5"
+
+
+async def test_answers_are_changed_in_the_dialog_while_the_round_is_open(org: TeamsOrg) -> None:
+    card_id, card = await pulse_card(org, "ana")
+    dialog = await open_dialog(org, "ana", card_id, card)
+    first, second = items(dialog)[:2]
+    await org.submit_dialog("ana", dialog, **{first: "2", second: "4"})
+    dialog = await open_dialog(org, "ana", card_id, card)
+    assert (fields(dialog)[first]["value"], fields(dialog)[second]["value"]) == ("2", "4")
+    await org.submit_dialog("ana", dialog, **{first: "7", second: "4"})
+    async with org.app.db.session() as session:
+        scores = sorted((await session.exec(select(PulseOpenAnswer.score))).all())
+    assert scores == [4, 7]  # changed, not added
+    assert fields(await open_dialog(org, "ana", card_id, card))[first]["value"] == "7"
+
+
+async def test_unreadable_answers_are_refused_in_the_dialog_and_nothing_stored(
+    org: TeamsOrg,
+) -> None:
+    card_id, card = await pulse_card(org, "ana")
+    dialog = await open_dialog(org, "ana", card_id, card)
+    item = items(dialog)[0]
+    cases: list[tuple[dict[str, str], str]] = [
+        ({item: "banana"}, "could not be read"),
+        ({item: "9"}, "go from 1 to 7"),
+        ({"not_an_item": "3"}, "not a question of this pulse"),
+        ({"comment": "x" * 1001}, "at most 1000"),
+    ]
+    for inputs, says in cases:
+        response = await org.submit_dialog("ana", dialog, **inputs)
+        assert response.status == 200, inputs
+        shown = dialog_card(await response.json())
+        assert says in shown["body"][0]["text"], (inputs, shown["body"][0])
+    forged = {**dialog["actions"][0], "data": {**dialog["actions"][0]["data"], "pf": "junk"}}
+    response = await org.submit_dialog("ana", {"actions": [forged]}, **{item: "nope"})
+    assert (await response.json())["task"]["type"] == "message"  # said, the dialog closed
+    assert await answers(org) == 0 and await comments(org) == []
+    [sent] = [s for s in org.standin.to(conversation("ana")) if s.card]
+    assert sent.updates == []
 
 
 async def test_an_action_on_a_closed_round_is_refused_in_words(org: TeamsOrg) -> None:
     card_id, card = await pulse_card(org, "ana")
+    dialog = await open_dialog(org, "ana", card_id, card)  # opened while the round was open
     async with org.app.db.session() as session:
         [message] = (await session.exec(select(OutboxMessage))).all()[:1]
     round_id = int(message.ref.split(":")[1])
     await close_round(org.app.services, round_id)
-    before = await count(org, PulseAnswer)
-    response = await org.click("ana", card_id, answer_action(card, "3"))
+    before = await answers(org)
+    response = await org.submit_dialog("ana", dialog, **{items(dialog)[0]: "3"})
     assert response.status == 200
-    assert await count(org, PulseAnswer) == before
-    assert any("closed" in t for t in org.standin.texts_to(conversation("ana")))
+    assert "closed" in dialog_card(await response.json())["body"][0]["text"]
+    assert await answers(org) == before
+    late = await org.open_dialog("ana", card_id, answer_button(card))
+    assert late.status == 200
+    refused = (await late.json())["task"]
+    assert refused["type"] == "message" and "closed" in refused["value"]
+
+
+async def test_an_older_cards_answer_click_says_where_the_answers_are(org: TeamsOrg) -> None:
+    card_id, card = await pulse_card(org, "ana")
+    old = {
+        **answer_button(card),
+        "data": {k: v for k, v in answer_button(card)["data"].items() if k != "msteams"},
+    }
+    response = await org.click("ana", card_id, old)  # a message, as before dialogs
+    assert response.status == 200
+    [said] = org.standin.texts_to(conversation("ana"))
+    assert "private dialog" in said and "home" in said
+    assert "Input." not in every_version(org)
 
 
 async def test_uninstall_marks_the_address_inactive(org: TeamsOrg) -> None:

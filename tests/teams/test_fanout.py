@@ -5,12 +5,10 @@ raised here; bench/teams_fanout_bench.py keeps Teams' own and measures against i
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-import scheduler.runtime.sender as outbox_sender
 from tests.support.teams.connector import ConnectorStandIn, Faults
 from tests.support.teams.fanout import build, fan_out, seed
 
@@ -21,10 +19,10 @@ PEOPLE = int(os.environ.get("PULSECOACH_TEAMS_FANOUT", "1000"))
 async def test_every_user_gets_exactly_one_card_through_429s_and_502s(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_env: None
 ) -> None:
-    # The outbox's backoff (5 s, 10 s, ...) shortened: the retries are what is tested.
-    monkeypatch.setattr(outbox_sender, "backoff", lambda n: timedelta(seconds=0.2 * 2**n))
     standin = await ConnectorStandIn(Faults(throttle=0.03, bad_gateway=0.03)).start()
     app, _ = build(f"sqlite:///{tmp_path / 'fanout.db'}", per_second=50)
+    # A failed post's jittered backoff (5-10 s, ...) shortened: the retries are what is tested.
+    monkeypatch.setattr(app.messengers["teams"], "retry_base", 0.2)
     monkeypatch.setattr(app.messengers["teams"].pacer, "tenant", ((1.0, 1000),))  # type: ignore[attr-defined]
     try:
         await seed(app, PEOPLE, standin.url)

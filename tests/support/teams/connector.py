@@ -5,8 +5,9 @@ client posts our cards to it, and it records them.
 It keeps each conversation's activities (posts, replies, updates in place), answers
 member lookups from a roster, serves OpenID metadata and signing keys for JWT tests
 (`token()` signs one like the Bot Framework would), and can be told to misbehave: a
-share of sends answered 429 (with Retry-After) or 502 (nothing posted), and 403 for
-conversations the bot is no longer in.
+share of sends answered 429 (with Retry-After) or 502 (nothing posted; or another
+status, such as 412 or 504), a share of posts taken and then answered 502 (the answer
+lost: a retry doubles them), and 403 for conversations the bot is no longer in.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ class Sent:
 @dataclass
 class Faults:
     throttle: float = 0.0  # share of sends answered 429
-    bad_gateway: float = 0.0  # share answered 502, nothing posted
-    retry_after: float = 0.05
+    bad_gateway: float = 0.0  # share answered 502 (or `gateway_status`), nothing posted
+    gateway_status: int = 502
+    taken_then_502: float = 0.0  # share of posts recorded, then answered 502
+    retry_after: float = 0.05  # 0: a 429 without Retry-After
     forbidden: set[str] = field(default_factory=set)  # conversation ids: 403
     seed: int = 7
 
@@ -64,6 +67,7 @@ class ConnectorStandIn:
         self.calls: list[tuple[str, str, int]] = []  # (method, path, status)
         self.members: dict[str, dict[str, Any]] = {}  # user id -> TeamsChannelAccount JSON
         self.authorizations: list[str] = []
+        self.taken_then_lost = 0  # posts recorded whose answer was a 502
         self._ids = itertools.count(1)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._runner: web.AppRunner | None = None
@@ -112,13 +116,14 @@ class ConnectorStandIn:
             )
         roll = self.random.random()
         if roll < self.faults.throttle:
-            return web.json_response(
-                {"error": {"code": "Throttled"}},
-                status=429,
-                headers={"Retry-After": str(self.faults.retry_after)},
-            )
+            after = self.faults.retry_after
+            headers = {"Retry-After": str(after)} if after else {}
+            return web.json_response({"error": {"code": "Throttled"}}, status=429, headers=headers)
         if roll < self.faults.throttle + self.faults.bad_gateway:
-            return web.Response(status=502, text="bad gateway")
+            status = self.faults.gateway_status
+            if status == 502:  # a gateway's page, not the Connector's JSON
+                return web.Response(status=502, text="bad gateway")
+            return web.json_response({"error": {"code": f"Status{status}"}}, status=status)
         return None
 
     async def _post(self, request: web.Request) -> web.Response:
@@ -131,6 +136,10 @@ class ConnectorStandIn:
         activity = await request.json()
         sent = Sent(conversation, activity, f"act-{next(self._ids)}")
         self.sent.append(sent)
+        if self.random.random() < self.faults.taken_then_502:  # posted; the answer lost
+            self.taken_then_lost += 1
+            self.calls.append(("POST", request.path, 502))
+            return web.Response(status=502, text="bad gateway")
         self.calls.append(("POST", request.path, 200))
         return web.json_response({"id": sent.id})
 

@@ -18,6 +18,7 @@ from bot.app import Pulsecoach, build_web_app
 from bot.channel import Wiring
 from bot.charts import chart_images
 from bot.settings import Settings
+from bot.teams import cards
 from bot.teams.adapter import TeamsAuth
 from bot.teams.channel import TEAMS_KEY, TeamsChannel
 from storage.core.models import ChatAddress, Membership, Person, Team, Workspace
@@ -82,6 +83,21 @@ def submit_data(action: dict[str, Any], **inputs: str) -> dict[str, Any]:
     return {**action["data"], **{f"in.{k}": v for k, v in inputs.items()}}
 
 
+def dialog_card(body: Any) -> dict[str, Any]:
+    """The card of an invoke's answer that shows a dialog, checked against Teams' rules."""
+    assert isinstance(body, dict) and body["task"]["type"] == "continue", body
+    attachment = body["task"]["value"]["card"]
+    assert attachment["contentType"] == cards.CONTENT_TYPE
+    content: dict[str, Any] = attachment["content"]
+    assert cards.problems(content, dialog=True) == []
+    return content
+
+
+def fields(dialog: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A dialog's inputs by neutral input id."""
+    return {b["id"][3:]: b for b in dialog["body"] if b["type"].startswith("Input.")}
+
+
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
     found = [a for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
     return found + list(card.get("actions") or [])
@@ -132,8 +148,21 @@ class TeamsOrg:
             self.activity(handle, replyToId=sent_id, value=submit_data(action, **inputs))
         )
 
-    async def invoke(self, handle: str, name: str, value: dict[str, Any]) -> Any:
-        return await self.post(self.activity(handle, "invoke", name=name, value=value))
+    async def invoke(self, handle: str, name: str, value: dict[str, Any], **extra: Any) -> Any:
+        return await self.post(self.activity(handle, "invoke", name=name, value=value, **extra))
+
+    async def open_dialog(self, handle: str, card_id: str, opener: dict[str, Any]) -> Any:
+        """The dialog behind a card's button: task/fetch as Teams sends it (replyToId:
+        the card clicked)."""
+        value = {"type": "task/fetch", "data": opener["data"]}
+        return await self.invoke(handle, "task/fetch", value, replyToId=card_id)
+
+    async def submit_dialog(self, handle: str, dialog: dict[str, Any], **inputs: str) -> Any:
+        """A dialog's card submitted: task/submit with its action's data and the inputs
+        (no replyToId: Teams sends none from a dialog)."""
+        [action] = dialog["actions"]
+        value = {"type": "task/submit", "data": submit_data(action, **inputs)}
+        return await self.invoke(handle, "task/submit", value)
 
     async def install(self, handle: str) -> Any:
         return await self.post(self.activity(handle, "installationUpdate", action="add"))
