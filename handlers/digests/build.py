@@ -5,11 +5,8 @@ Every figure comes from the aggregate, threshold-checked pulse results
 `visibility` allows (every threshold check of the digest is there); where one is
 withheld, the digest says so and why. `story` reads the figures (noise, trend, split),
 `sections` builds the page's parts, `signals` what the session questions come from.
-The team part (scores, comments, summary) is built once per occasion; the commitments
-part per coach, as that coach may see them.
-
-The content is a pydantic model, stored with the digest as JSON, so a past digest is
-re-rendered exactly as it was sent.
+The team part is built once per occasion; the commitments part per coach. The content
+is a pydantic model stored with the digest, so a past digest re-renders as it was sent.
 """
 
 from __future__ import annotations
@@ -138,11 +135,10 @@ def _score_and_stages(
                 withheld=why,
             )
         )
-    for r in period:
-        if r.comments is None:
-            withheld.append(
-                text("digest.withheld.comments", number=r.round.number, why=r.comments_withheld)
-            )
+    for r in (r for r in period if r.comments is None):
+        withheld.append(
+            text("digest.withheld.comments", number=r.round.number, why=r.comments_withheld)
+        )
     return score, stages, withheld
 
 
@@ -327,11 +323,8 @@ async def build_team_part(
         for c in contracts
         if c.percent is not None and c.percent < 50
     ]
-    withheld += [
-        text("digest.withheld.contract", norm=c.norm, why=c.withheld)
-        for c in contracts
-        if c.withheld
-    ]
+    for c in (c for c in contracts if c.withheld):
+        withheld.append(text("digest.withheld.contract", norm=c.norm, why=c.withheld))
     withheld += contract_withheld
     # The chart keeps its cap; the figures above counted the whole period.
     charted = TeamResults(
