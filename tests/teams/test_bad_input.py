@@ -106,6 +106,10 @@ async def test_odd_invokes_are_answered_200(org: TeamsOrg) -> None:
         ("task/fetch", {"data": "not an object"}),
         ("task/submit", {"data": {"pc": "no.such", "v": ""}}),
         ("task/submit", {"data": {"pc": "pulse.comment", "v": "999999", "in.comment": "x"}}),
+        ("task/fetch", {"data": {"pc": "pulse.open", "v": "garbage", "r": "pulse:1"}}),
+        ("task/fetch", {"data": {"pc": "pulse.open", "v": "999999"}}),
+        ("task/submit", {"data": {"pc": "pulse.submit", "v": "1", "pf": [1], "in.x": "3"}}),
+        ("task/submit", {"data": {"pc": "pulse.submit", "v": "999999", "in.safe": "3"}}),
     ]:
         response = await org.invoke("ana", name, value)
         assert response.status == 200, name
