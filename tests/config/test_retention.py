@@ -14,12 +14,12 @@ from storage.pulse.models import PulseProgram
 from tests.config.test_programs import BASE, _file
 from tests.support.config import edit
 
-HOLIDAYS = "    holidays: [2026-12-24, 2026-12-25, 2026-12-26, 2026-12-31, 2027-01-01]\n"
+PERIOD = "    retention_months: 24\n"  # the demo workspace's, on line 17
 
 
 def _kept(text: str, months: object) -> str:
     """`text` with the demo workspace's retention period set."""
-    return edit(text, HOLIDAYS, f"{HOLIDAYS}    retention_months: {months}\n")
+    return edit(text, PERIOD, f"    retention_months: {months}\n")
 
 
 async def _stored(db: Database) -> dict[str, tuple[str, int]]:
@@ -36,7 +36,7 @@ async def test_retention_is_stored_exported_and_changed(any_db: Database) -> Non
     assert "    retention_months: 36\n" in exported
     assert (await apply_text(any_db, exported, filename="export.yaml")).changes == []
     # Left out, it keeps its stored value; given, it changes.
-    assert (await apply_text(any_db, BASE, filename="org.yaml")).changes == []
+    assert (await apply_text(any_db, edit(BASE, PERIOD, ""), filename="org.yaml")).changes == []
     report = await apply_text(any_db, _kept(BASE, 12), filename="org.yaml")
     assert report.changes == ["update workspace demo: retention_months"]
     assert (await _stored(any_db))["demo"][1] == 12
@@ -55,7 +55,7 @@ async def test_a_bad_period_is_refused_with_its_line(
 ) -> None:
     with pytest.raises(ConfigError) as caught:
         await apply_text(db, _kept(BASE, months), filename="org.yaml")
-    assert str(caught.value).startswith("org.yaml:15: workspaces[0].")
+    assert str(caught.value).startswith("org.yaml:17: workspaces[0].")
     assert message in str(caught.value)
     assert await _stored(db) == {}
 
@@ -68,7 +68,7 @@ async def test_a_period_shorter_than_a_program_window_is_refused(any_db: Databas
     renamed = edit(_kept(_file(), 0), "name: Northwind Leadership", "name: Northwind")
     with pytest.raises(ConfigError) as caught:
         await apply_text(any_db, renamed, filename="org.yaml")
-    assert str(caught.value).startswith("org.yaml:15: workspaces[0].retention_months: ")
+    assert str(caught.value).startswith("org.yaml:17: workspaces[0].retention_months: ")
     assert caught.value.reason == (
         "0 months (0 days) is shorter than the answer window of pulse program 'safety' of "
         "team 'leadership' (72 h, 3 days): set at least 1, or shorten or end that window first"
@@ -84,8 +84,8 @@ async def test_a_period_shorter_than_a_program_window_is_refused(any_db: Databas
 
 async def test_a_window_longer_than_the_period_is_refused(any_db: Database) -> None:
     await apply_text(any_db, _kept(BASE, 0), filename="org.yaml")  # no program: allowed
-    with pytest.raises(ConfigError) as caught:
-        await apply_text(any_db, _file(), filename="org.yaml")  # the period left as stored
+    with pytest.raises(ConfigError) as caught:  # the period left as stored
+        await apply_text(any_db, edit(_file(), PERIOD, ""), filename="org.yaml")
     assert "programs[0].window_hours: 72 h (3 days) is longer than the retention period of " in (
         str(caught.value)
     )
