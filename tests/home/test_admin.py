@@ -214,4 +214,13 @@ async def test_admin_sets_the_workspace_retention_period_in_chat(
             ).all()
         assert workspace.retention_months == 36
         assert audit.actor == f"person:{org.ids['adam']}"
+        status, body = await org.say("adam", "home")
+        fields = [
+            (f["label"], f["value"])
+            for m in body["messages"]
+            for b in m["message"]["blocks"]
+            if b["type"] == "fields"
+            for f in b["fields"]
+        ]
+        assert ("Raw data kept (workspace)", "36 months") in fields
         assert audit.detail == {"changed": {"retention_months": [24, 36]}}
