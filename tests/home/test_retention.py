@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
+from handlers.digests.send import configured, preview_digest
 from handlers.home import retention
 from handlers.pulse.results import results_json, team_results
 from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
@@ -46,6 +47,13 @@ async def _figures(org: Org) -> dict[str, Any]:
     return shown
 
 
+async def _digest_figures(org: Org) -> dict[str, Any]:
+    """The figures of the digest the coach would get now (stored and sent nowhere)."""
+    services = org.app.services
+    content = await preview_digest(services, "leadership", configured(services))
+    return content.model_dump(include={"score", "stages", "trend", "trend_labels"})
+
+
 async def _left(org: Org) -> dict[str, Any]:
     app = org.app
     return {
@@ -69,6 +77,8 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
         rounds = {n: rid for n, rid in await raw(org.app, "SELECT number, id FROM pulse_round")}
         before = await _figures(org)
         assert [r["overall"] is not None for r in before["rounds"]] == [True] * 3
+        digest = await _digest_figures(org)
+        assert len(digest["trend_labels"]) == 3
         counted = await retention.preview(org.app.services)
 
         [done] = await retention.purge(org.app.services)
@@ -87,6 +97,7 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
             }
         )
         assert await _figures(org) == before  # every figure, trend and alert reads the same
+        assert await _digest_figures(org) == digest
         left = await _left(org)
         assert left["answers"] == [(rounds[3],)]
         assert left["comments"] == [(rounds[3], "A recent comment")]
