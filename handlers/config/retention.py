@@ -41,8 +41,9 @@ async def _longest(session: AsyncSession, workspace: Workspace) -> config_state.
     return max(longer, key=lambda w: w.hours) if longer else None
 
 
-def _months_needed(hours: float) -> int:
-    return max(1, math.ceil(hours / 24 / MONTH_DAYS))
+def _months_needed(hours: float) -> str:
+    months = max(1, math.ceil(hours / 24 / MONTH_DAYS))
+    return f"{months} month" if months == 1 else f"{months} months"
 
 
 async def check_retention(session: AsyncSession, cfg: Config, ids: Ids) -> None:

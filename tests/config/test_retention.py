@@ -71,7 +71,8 @@ async def test_a_period_shorter_than_a_program_window_is_refused(any_db: Databas
     assert str(caught.value).startswith("org.yaml:17: workspaces[0].retention_months: ")
     assert caught.value.reason == (
         "0 months (0 days) is shorter than the answer window of pulse program 'safety' of "
-        "team 'leadership' (72 h, 3 days): set at least 1, or shorten or end that window first"
+        "team 'leadership' (72 h, 3 days): set at least 1 month, or shorten or end that "
+        "window first"
     )
     # Nothing half-stored: not the period, not the name changed beside it, no audit row.
     assert await _stored(any_db) == before
@@ -89,8 +90,9 @@ async def test_a_window_longer_than_the_period_is_refused(any_db: Database) -> N
     assert "programs[0].window_hours: 72 h (3 days) is longer than the retention period of " in (
         str(caught.value)
     )
-    assert "workspace 'demo', 0 months (0 days): raise its retention_months to at least 1" in (
-        str(caught.value)
+    assert (
+        "workspace 'demo', 0 months (0 days): raise its retention_months to at least 1 month"
+        in (str(caught.value))
     )
     async with any_db.session() as session:
         assert (await session.exec(select(PulseProgram))).all() == []

@@ -179,7 +179,7 @@ async def test_admin_sets_the_workspace_retention_period_in_chat(
         assert status == 409 and set(body["errors"]) == {"retention_months"}
         assert body["errors"]["retention_months"].endswith(
             "0 months (0 days) is shorter than the answer window of pulse program 'safety' of "
-            "team 'leadership' (72 h, 3 days): set at least 1, or shorten or end that window "
+            "team 'leadership' (72 h, 3 days): set at least 1 month, or shorten or end that window "
             "first"
         )
         [shown] = body["messages"]
