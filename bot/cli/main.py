@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli.forget import add_forget_command
 
     add_forget_command(sub)
+    from bot.cli.retention import add_retention_commands
+
+    add_retention_commands(sub)
     return parser
 
 

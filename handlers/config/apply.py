@@ -61,6 +61,7 @@ from handlers.config.organisation import (
     export_workspaces,
 )
 from handlers.config.programs import apply_programs, export_programs
+from handlers.config.retention import check_retention
 from handlers.config.sessions import apply_sessions, export_sessions
 from storage.core import config_state
 from storage.core.db import Database
@@ -128,6 +129,7 @@ async def _apply(db: Database, loaded: LoadedConfig, *, dry_run: bool, actor: st
             ids = Ids()
             for section in SECTIONS:
                 await section.apply(session, loaded.config, ids, changes)
+            await check_retention(session, loaded.config, ids)  # on the result of them all
     except FieldError as exc:
         raise loaded.error(exc.loc, exc.reason) from None
     except config_state.StorageConflict as exc:

@@ -38,6 +38,8 @@ async def apply_workspaces(session: AsyncSession, cfg: Config, ids: Ids, changes
         }
         if row is None or "holidays" in spec.model_fields_set:
             wanted["holidays"] = {"holidays": spec.holiday_list}
+        if row is None or "retention_months" in spec.model_fields_set:
+            wanted["retention_months"] = {"retention_months": spec.retention_months}
         target = f"workspace:{spec.key}"
         if row is None:
             values = {"key": spec.key} | {k: v for cols in wanted.values() for k, v in cols.items()}
@@ -99,6 +101,7 @@ async def export_workspaces(session: AsyncSession) -> list[dict[str, Any]]:
             entry["external_id"] = row.external_id
         entry["timezone"] = row.timezone
         entry["holidays"] = sorted(_as_date(day) for day in row.holidays)
+        entry["retention_months"] = row.retention_months
         out.append(entry)
     return out
 

@@ -27,6 +27,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StrictStr,
     field_validator,
     model_validator,
@@ -74,6 +75,11 @@ class WorkspaceSpec(_Spec):
     holidays: Annotated[list[Day], BeforeValidator(_none_as_empty_list)] = Field(
         default_factory=list
     )
+    # Raw answers, comments, reflections, chat history and digest texts older than
+    # this are purged; figures stay (handlers/home/retention.py). 0: kept only until
+    # the round closes, refused while any answer window is open longer
+    # (handlers/config/retention.py).
+    retention_months: StrictInt = Field(24, ge=0, le=120)
 
     @model_validator(mode="after")
     def _external_id_required(self) -> WorkspaceSpec:

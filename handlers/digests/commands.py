@@ -5,6 +5,7 @@ home card with the next session, the latest digest and a "digest now" button."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
 from bot.core.messages import Button, Buttons, Context, Message, Text
@@ -63,7 +64,7 @@ async def request_digest(services: Services, person_id: int, team_key: str | Non
             row = await digests.digest(session, mine.digest_id)
         assert row is not None
         note = text("digest.sent.again", team=team.name)
-        return Reply(notice=note, messages=(Message.model_validate(row.message),))
+        return Reply(notice=note, messages=(_stored(row.message),))
     source = "language model summary" if mine.source == "llm" else "fallback summary"
     return Reply(notice=text("digest.sent", team=team.name, source=source))
 
@@ -85,7 +86,15 @@ async def reopen(services: Services, person_id: int, value: str) -> Message:
         raise Refused(text("digest.refused.unknown"))
     if row.coach_id != person_id:
         raise Refused(text("digest.refused.not_yours"))
-    return Message.model_validate(row.message)
+    return _stored(row.message)
+
+
+def _stored(message: dict[str, Any]) -> Message:
+    """A stored digest's message; emptied past the retention period
+    (handlers/home/retention.py)."""
+    if not message:
+        raise Refused(text("digest.refused.purged"))
+    return Message.model_validate(message)
 
 
 async def cmd_digest(services: Services, event: TextEvent, args: list[str]) -> Reply:

@@ -13,6 +13,7 @@ import yaml
 from bot.core.events import ActionEvent, FieldErrors, Refused, Reply, TextEvent
 from bot.core.messages import Context, Message, Text
 from handlers.config.apply import ConfigError, apply_text
+from handlers.config.organisation import export_workspaces
 from handlers.config.programs import export_programs
 from handlers.context import (
     ActionHandler,
@@ -50,20 +51,29 @@ async def _require_admin(services: Services, person_id: int, team_key: str) -> s
         return team.name
 
 
-async def _program_entry(services: Services, team_key: str) -> dict[str, Any]:
-    """The team's program as its config-file entry (only the programs are exported)."""
+Entries = dict[str, dict[str, Any]]  # section ("programs", "workspaces") -> its entry
+
+
+async def _entries(services: Services, team_key: str) -> Entries:
+    """The team's program and its workspace, as their config-file entries (only those
+    two are exported)."""
     async with services.db.session() as session:
-        entries = await export_programs(session)
-    for entry in entries:
-        if entry["team"] == team_key:
-            return json.loads(json.dumps(entry))  # plain dicts and lists, as read from a file
-    raise Refused(text("admin.no_program", team=team_key))
+        team = await directory.team_by_key(session, team_key)
+        workspace = await directory.workspace(session, team.workspace_id) if team else None
+        programs = await export_programs(session)
+        workspaces = await export_workspaces(session)
+    program = next((e for e in programs if e["team"] == team_key), None)
+    if program is None or workspace is None:
+        raise Refused(text("admin.no_program", team=team_key))
+    found = next(e for e in workspaces if e["key"] == workspace.key)
+    # Plain dicts and lists, as read from a file.
+    return json.loads(json.dumps({"programs": program, "workspaces": found}, default=str))
 
 
-def _values(entry: dict[str, Any]) -> dict[str, str]:
+def _values(entries: Entries) -> dict[str, str]:
     values: dict[str, str] = {}
     for field, setting in SETTINGS.items():
-        value: Any = entry
+        value: Any = entries[setting.section]
         for part in setting.path:
             value = (value or {}).get(part)
         values[field] = (
@@ -73,9 +83,10 @@ def _values(entry: dict[str, Any]) -> dict[str, str]:
 
 
 async def program_settings(services: Services, person_id: int, team_key: str) -> dict[str, str]:
-    """The editable settings of the team's program, as text, for forms and views."""
+    """The editable settings of the team's program (and its workspace's), as text, for
+    forms and views."""
     await _require_admin(services, person_id, team_key)
-    return _values(await _program_entry(services, team_key))
+    return _values(await _entries(services, team_key))
 
 
 def _coerce(field: str, raw: str) -> Any:
@@ -94,10 +105,11 @@ def _coerce(field: str, raw: str) -> Any:
     return raw.lower() if setting.kind == "select" else raw
 
 
-def _with(entry: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    changed = json.loads(json.dumps(entry))
-    *parents, leaf = SETTINGS[field].path
-    node = changed
+def _with(entries: Entries, field: str, value: Any) -> Entries:
+    changed: Entries = json.loads(json.dumps(entries))
+    setting = SETTINGS[field]
+    *parents, leaf = setting.path
+    node = changed[setting.section]
     for part in parents:
         node = node.setdefault(part, {})
     node[leaf] = value
@@ -105,11 +117,18 @@ def _with(entry: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
 
 
 async def _apply(
-    services: Services, entry: dict[str, Any], person_id: int, dry_run: bool
+    services: Services, entries: Entries, person_id: int, dry_run: bool, workspace: bool
 ) -> list[str]:
-    document = yaml.safe_dump({"programs": [entry]}, sort_keys=False)
+    """A one-program config apply; with `workspace`, its workspace's entry too (in the
+    same transaction: both or neither)."""
+    document: dict[str, Any] = {"workspaces": [entries["workspaces"]]} if workspace else {}
+    document["programs"] = [entries["programs"]]
     report = await apply_text(
-        services.db, document, filename="chat", dry_run=dry_run, actor=f"person:{person_id}"
+        services.db,
+        yaml.safe_dump(document, sort_keys=False),
+        filename="chat",
+        dry_run=dry_run,
+        actor=f"person:{person_id}",
     )
     return report.changes
 
@@ -131,7 +150,7 @@ async def update_program(
         raise Refused(
             text("admin.unknown", fields=", ".join(unknown), editable=", ".join(SETTINGS))
         )
-    entry = await _program_entry(services, team_key)
+    entry = await _entries(services, team_key)
     current = _values(entry)
     wanted = {f: v.strip() for f, v in changes.items() if v.strip() and v.strip() != current[f]}
     errors: dict[str, str] = {}
@@ -141,9 +160,11 @@ async def update_program(
             coerced[field] = _coerce(field, raw)
         except ValueError as error:
             errors[field] = f"{label(field)}: {error}"
+    workspace = any(SETTINGS[f].section == "workspaces" for f in coerced)
     for field, value in coerced.items():  # each against the file's rules, on its own
         try:
-            await _apply(services, _with(entry, field, value), person_id, dry_run=True)
+            alone = _with(entry, field, value)
+            await _apply(services, alone, person_id, dry_run=True, workspace=workspace)
         except ConfigError as error:
             errors[field] = f"{label(field)}: {error.reason}"
     together = entry
@@ -151,7 +172,7 @@ async def update_program(
         together = _with(together, field, value)
     if not errors:
         try:
-            return await _apply(services, together, person_id, dry_run=False)
+            return await _apply(services, together, person_id, dry_run=False, workspace=workspace)
         except ConfigError as error:  # only the combination is wrong
             field = _field_of(error) or next(iter(coerced), "frequency")
             errors[field] = f"{label(field)}: {error.reason}"

@@ -24,6 +24,8 @@ class Setting:
     path: tuple[str, ...]  # into the program entry of the organisation file
     kind: Literal["text", "number", "select"] = "text"
     options: tuple[str, ...] = ()
+    # Or into the entry of the team's workspace: a setting of the whole workspace.
+    section: Literal["programs", "workspaces"] = "programs"
 
     def choices(self, field: str) -> tuple[Choice, ...]:
         return tuple(Choice(value=o, label=text(f"admin.option.{field}.{o}")) for o in self.options)
@@ -40,6 +42,7 @@ SETTINGS: dict[str, Setting] = {
     "min_comments": Setting(("thresholds", "comments"), "number"),
     "privacy": Setting(("privacy",), "select", ("anonymous", "confidential")),
     "team_sees_results": Setting(("team_sees_results",), "select", ("true", "false")),
+    "retention_months": Setting(("retention_months",), "number", section="workspaces"),
 }
 
 
@@ -96,13 +99,19 @@ def confirmation(values: Mapping[str, str], next_local: str | None, changed: Seq
     every = text(f"admin.every.{values.get('frequency') or 'weekly'}")
     when = next_local or text("admin.next.none")
     sees = text(f"admin.sees.{values.get('team_sees_results') or 'false'}")
-    return text(
-        "admin.saved",
-        changed=", ".join(text(f"admin.short.{f}") for f in changed),
-        when=when,
-        hours=values.get("window_hours") or "—",
-        every=every,
-        privacy=text(f"admin.option.privacy.{values.get('privacy') or 'anonymous'}").lower(),
-        respondents=values.get("min_respondents") or "—",
-        sees=sees,
+    kept = ""
+    if "retention_months" in changed:
+        kept = " " + text("admin.saved.retention", months=values.get("retention_months") or "—")
+    return (
+        text(
+            "admin.saved",
+            changed=", ".join(text(f"admin.short.{f}") for f in changed),
+            when=when,
+            hours=values.get("window_hours") or "—",
+            every=every,
+            privacy=text(f"admin.option.privacy.{values.get('privacy') or 'anonymous'}").lower(),
+            respondents=values.get("min_respondents") or "—",
+            sees=sees,
+        )
+        + kept
     )

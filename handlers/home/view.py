@@ -201,7 +201,7 @@ def _team_zone(team: Team, workspace: Workspace | None) -> ZoneInfo:
     return resolve_timezone(None, team.timezone, workspace.timezone if workspace else None)
 
 
-def _settings_fields(program: Any) -> tuple[Field_, ...]:
+def _settings_fields(program: Any, workspace: Workspace | None) -> tuple[Field_, ...]:
     weekday = WEEKDAYS[program.weekday % 7]
     values = {
         "frequency": f"{program.frequency}, {weekday} {program.at}",
@@ -212,6 +212,8 @@ def _settings_fields(program: Any) -> tuple[Field_, ...]:
         "team_sees_results": "yes" if program.team_sees_results else "no",
         "items_per_pulse": str(program.items_per_pulse or "all"),
     }
+    if workspace is not None:
+        values["retention_months"] = text("home.view.months", months=workspace.retention_months)
     return tuple(Field_(label=_label(k), value=v) for k, v in values.items())
 
 
@@ -233,7 +235,7 @@ async def _admin_cards(services: Services, team: Team) -> list[Message]:
             )
             blocks: list[Block] = [
                 Text(text=heading, style="heading"),
-                Fields(fields=_settings_fields(program)),
+                Fields(fields=_settings_fields(program, workspace)),
                 Context(lines=(state,)),
             ]
             edit = Button(

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.events import Refused
 from bot.core.messages import Context, Field_, Fields, Image, Message, Text
 from handlers.context import Services
+from handlers.pulse import kept as kept_figures
 from handlers.pulse.chart import data_url, trend_svg
 from handlers.pulse.rounds import instrument_for, team_and_program
 from handlers.pulse.scoring import (
@@ -97,6 +98,22 @@ async def program_results(
     return await rounds_results(services, session, team, program, rounds)
 
 
+def round_summary(
+    instrument: Instrument,
+    round_: PulseRound,
+    invited: int,
+    answers: Sequence[tuple[str, str, int]],
+) -> RoundSummary:
+    """A closed round's figures from its answers (respondent, item, score), before the
+    visibility rule (handlers/pulse/visibility.py) compares it with its neighbours."""
+    return summarize(
+        instrument,
+        [Response(respondent, item, score) for respondent, item, score in answers],
+        invited=max(invited, len({a[0] for a in answers})),
+        threshold=round_.min_respondents,
+    )
+
+
 async def rounds_results(
     services: Services,
     session: AsyncSession,
@@ -110,16 +127,16 @@ async def rounds_results(
     answers = await pulse_history.responses(session, ids)
     texts = await pulse_history.comments(session, ids)
     answered = await pulse_history.answered_by(session, ids)
+    # Rounds past the retention period: their answers are gone, their figures kept.
+    kept = await pulse_history.kept_summaries(session, ids)
     instrument = instrument_for(services, program)
     summaries = []
     for round_, invited in rounds:
         rid = round_.id or 0
-        summary = summarize(
-            instrument,
-            [Response(respondent, item, score) for respondent, item, score in answers[rid]],
-            invited=max(invited, len({a[0] for a in answers[rid]})),
-            threshold=round_.min_respondents,
-        )
+        if rid in kept:
+            summary = kept_figures.from_json(kept[rid])
+        else:
+            summary = round_summary(instrument, round_, invited, answers[rid])
         summaries.append((summary, answered[rid], round_.min_respondents, round_.min_comments))
     results = []
     for (round_, _), summary in zip(rounds, apply_rule(summaries), strict=True):

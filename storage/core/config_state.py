@@ -20,6 +20,8 @@ from storage.channels import slack as slack_store
 from storage.core import audit as audit_log
 from storage.core.db import Database
 from storage.core.models import Channel, ChatAddress, Membership, Person, Team, Workspace
+from storage.core.retention import Window as Window  # answer windows: the retention check
+from storage.core.retention import windows as windows
 from storage.core.types import utcnow
 
 Row = TypeVar("Row", bound=SQLModel)

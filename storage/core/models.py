@@ -48,6 +48,9 @@ class Workspace(SQLModel, table=True):
     external_id: str = Field(max_length=128)
     timezone: str = Field(default="UTC", max_length=64)
     holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Raw answers, comments, reflections, chat history and digest texts older than this
+    # are purged (aggregates stay): handlers/home/retention.py.
+    retention_months: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
     created_at: datetime = created_column()
 
 

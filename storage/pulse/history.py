@@ -15,7 +15,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.pulse import rounds as pulse
-from storage.pulse.models import PulseAnswer, PulseComment, PulseInvite, PulseRound
+from storage.pulse.models import (
+    PulseAnswer,
+    PulseComment,
+    PulseInvite,
+    PulseRound,
+    PulseRoundSummary,
+)
 
 
 async def closed_rounds(
@@ -58,6 +64,16 @@ async def comments(session: AsyncSession, round_ids: Sequence[int]) -> dict[int,
     for round_id, text in (await session.exec(query)).all():
         result[round_id].append(text)
     return result
+
+
+async def kept_summaries(
+    session: AsyncSession, round_ids: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """round id -> the figures kept when its answers were purged."""
+    if not round_ids:
+        return {}
+    query = select(PulseRoundSummary).where(col(PulseRoundSummary.round_id).in_(list(round_ids)))
+    return {row.round_id: row.summary for row in (await session.exec(query)).all()}
 
 
 async def answered_by(session: AsyncSession, round_ids: Sequence[int]) -> dict[int, frozenset[int]]:

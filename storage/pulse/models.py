@@ -139,3 +139,15 @@ class PulseParticipant(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     unanswered_streak: int = 0
     paused_at: datetime | None = utc_column()
+
+
+class PulseRoundSummary(SQLModel, table=True):
+    """A closed round's figures as results show them, kept when the retention period
+    purges its answers (handlers/home/retention.py): results, trends and digests read
+    this instead of the answers that are gone. Only aggregates above the round's
+    thresholds: summarize() leaves out what it withholds."""
+
+    __tablename__ = "pulse_round_summary"
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kept_at: datetime = created_column()

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.demo.load import ORGANISATION
-from storage.core.models import AuditEntry
+from storage.core.models import AuditEntry, Workspace
 from storage.pulse.models import PulseProgram
 from tests.support.clock import FakeClock
 from tests.support.pulse_fixtures import running_org
@@ -157,3 +157,70 @@ async def test_admin_sends_now_and_test_sends_from_the_form(
         assert status == 200 and "Pulse sent to 4 people" in body["notice"]
         status, body = await org.click("ana", "admin.send", "leadership")
         assert status == 409 and "Only an admin" in body["error"]
+
+
+async def test_admin_sets_the_workspace_retention_period_in_chat(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with running_org(tmp_path, clock) as org:
+        status, body = await org.say("adam", "admin")
+        form = body["messages"][0]
+        inputs = {b["input_id"]: b for b in form["message"]["blocks"] if b["type"] == "input"}
+        assert inputs["retention_months"]["kind"] == "number"
+        assert inputs["retention_months"]["value"] == "24"
+        # Shorter than the program's 72 h window: refused beside the field, nothing stored.
+        status, body = await org.click(
+            "adam",
+            "admin.save",
+            "leadership",
+            message_id=form["id"],
+            inputs={"retention_months": "0", "weekday": "thu"},
+        )
+        assert status == 409 and set(body["errors"]) == {"retention_months"}
+        assert body["errors"]["retention_months"].endswith(
+            "0 months (0 days) is shorter than the answer window of pulse program 'safety' of "
+            "team 'leadership' (72 h, 3 days): set at least 1 month, or shorten or end that window "
+            "first"
+        )
+        [shown] = body["messages"]
+        beside = {
+            b["input_id"]: (b["value"], b["error"])
+            for b in shown["message"]["blocks"]
+            if b["type"] == "input"
+        }
+        assert beside["retention_months"] == ("0", body["errors"]["retention_months"])
+        async with org.app.db.session() as session:
+            workspace = (await session.exec(select(Workspace))).one()
+        assert workspace.retention_months == 24 and (await _program(org)).weekday == 0
+
+        status, body = await org.click(
+            "adam",
+            "admin.save",
+            "leadership",
+            message_id=form["id"],
+            inputs={"retention_months": "36"},
+        )
+        assert status == 200, body
+        assert body["notice"].endswith(
+            "Raw answers, comments, reflections, chats and digest texts in this workspace are "
+            "removed after 36 months; the figures stay."
+        )
+        async with org.app.db.session() as session:
+            workspace = (await session.exec(select(Workspace))).one()
+            [audit] = (
+                await session.exec(
+                    select(AuditEntry).where(AuditEntry.action == "config.update_workspace")
+                )
+            ).all()
+        assert workspace.retention_months == 36
+        assert audit.actor == f"person:{org.ids['adam']}"
+        status, body = await org.say("adam", "home")
+        fields = [
+            (f["label"], f["value"])
+            for m in body["messages"]
+            for b in m["message"]["blocks"]
+            if b["type"] == "fields"
+            for f in b["fields"]
+        ]
+        assert ("Raw data kept (workspace)", "36 months") in fields
+        assert audit.detail == {"changed": {"retention_months": [24, 36]}}

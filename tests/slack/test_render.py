@@ -200,7 +200,7 @@ def test_home_and_modals_validate_as_views_within_100_blocks() -> None:
     assert modal is not None
     assert View(**modal).to_dict()["submit"]["text"] == "Save changes"
     inputs = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
-    assert len(inputs) == 9  # one control per setting
+    assert len(inputs) == 10  # one control per setting (the last: the retention period)
     assert inputs["in|weekday"]["type"] == "static_select"
     assert len(inputs["in|weekday"]["options"]) == 7
     assert "initial_option" not in inputs["in|privacy"]  # "x" is none of the choices
