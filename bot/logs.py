@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 # Attributes every LogRecord has: anything else on a record came in through `extra`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -57,9 +57,10 @@ class TextFormatter(logging.Formatter):
         return line.rstrip()
 
 
-def configure(level: str, form: str) -> None:
-    """Send every log line to stderr in the chosen form, replacing earlier handlers."""
-    handler = logging.StreamHandler()
+def configure(level: str, form: str, stream: IO[str] | None = None) -> None:
+    """Send every log line to `stream` (stderr) in the chosen form, replacing earlier
+    handlers."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
