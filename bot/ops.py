@@ -115,8 +115,9 @@ async def exposition(app: Pulsecoach) -> bytes:
 async def stop_work(app: Pulsecoach, runtime: SchedulerRuntime) -> None:
     """The first step of a graceful stop (the listening sockets are closed already):
     no scheduler job starts again, the outbox drain hands back what it has not sent
-    and its lanes' leases; within most of the stop's budget."""
-    runtime.shutdown()
+    and its lanes' leases, the other runs finish (or are cancelled when late); then
+    the scheduler stops (its executor would cancel runs still going: hence last)."""
+    runtime.hold()
     budget = app.settings.shutdown_seconds * 0.5
     if not await app.sender.stop(budget):
         log.warning(
@@ -131,6 +132,7 @@ async def stop_work(app: Pulsecoach, runtime: SchedulerRuntime) -> None:
             cancelled,
             extra={"event": "server.jobs_cancelled", "count": cancelled},
         )
+    runtime.shutdown()
 
 
 async def release_all(app: Pulsecoach) -> None:

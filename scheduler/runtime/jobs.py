@@ -104,8 +104,15 @@ class SchedulerRuntime:
     def start(self) -> None:
         self.scheduler.start()
 
+    def hold(self) -> None:
+        """No job starts a new run; the runs under way go on (see `finish`)."""
+        self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def shutdown(self) -> None:
-        """No job starts again; runs under way go on until their owners stop them."""
+        """Stop the scheduler. Its executor cancels the runs still under way: `hold`
+        and `finish` first for a graceful stop."""
         self.stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

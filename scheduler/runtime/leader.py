@@ -78,14 +78,16 @@ class LeaderLock:
                 await self._drop()
 
     async def anyone_leads(self) -> bool:
-        """Whether some process holds the lock now (SQLite: this one, always)."""
+        """Whether some process holds the lock now (SQLite: this one, always). Advisory
+        locks are per database, but pg_locks shows the whole server's."""
         if self.held:
             return True
         async with self.db.engine.connect() as connection:
             held = await connection.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = 0 AND objid = :key AND objsubid = 1"
+                    "AND classid = 0 AND objid = :key AND objsubid = 1 AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"key": LOCK_KEY},
             )
