@@ -1,15 +1,15 @@
 """Soak benchmark: mixed Slack traffic held for a while against a running pulsecoach
 (scheduler on) while a fan-out of a pulse round goes out to the Slack stand-in.
 
-    python -m bench.soak_bench [--seconds 600] [--people 500] [--rate 100]
+    python -m bench.soak_bench [--seconds 600] [--people 2000] [--rate 100]
                                [--concurrency 50] [--postgres URL]
 
 The traffic, signed as Slack signs it, over HTTP to `/slack/events` at a steady rate
 (100 requests a second: a busy organisation's peak, not a stress test): pulse answer
 clicks (block_actions, 70 %), `/pulse help` commands (15 %) and events (15 %: Home
-tab opened, a direct message). The fan-out's pace is Slack's: a first DM to someone
-needs `conversations.open` (tier 3, ~50 a minute), so 500 people (the default) take
-about ten minutes and the two overlap throughout. The server runs in a process of
+tab opened, a direct message). The fan-out is paced (PULSECOACH_SLACK_POSTS_PER_MINUTE)
+to last about as long as the soak (people / minutes, at least 60 a minute), so the
+two overlap throughout. The server runs in a process of
 its own, the Slack stand-in in another.
 
 Reports errors (anything but 2xx, or no answer; goal 0), latency percentiles by
@@ -53,7 +53,7 @@ GROWTH_GOAL = 1.10
 SENT = 'pulsecoach_outbox_messages_total{channel="slack",outcome="sent"}'
 
 
-def serve(database_url: str, api_url: str, pipe: Connection) -> None:
+def serve(database_url: str, api_url: str, per_minute: int, pipe: Connection) -> None:
     """The server (a child process): pulsecoach with its scheduler, so it sends the
     fan-out while it answers the traffic."""
     logging.basicConfig(level=logging.ERROR)
@@ -61,7 +61,7 @@ def serve(database_url: str, api_url: str, pipe: Connection) -> None:
     async def main() -> None:
         from bot.app import build_web_app
 
-        app = build(database_url, api_url)
+        app = build(database_url, api_url, posts_per_minute=per_minute)
         runner = web.AppRunner(build_web_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -170,7 +170,8 @@ async def run(
                 await seed(app, people)
                 opened = await open_round(app.services, "leadership")  # the fan-out
                 await app.db.dispose()
-                server, port = spawn(serve, url, f"{standin_url}/api/")
+                per_minute = max(60, math.ceil(people * 60 / seconds))
+                server, port = spawn(serve, url, f"{standin_url}/api/", per_minute)
                 try:
                     return await soak(
                         server.pid, port, opened.round_id, opened.items, people, standin_url,
@@ -281,7 +282,7 @@ def report(result: dict[str, Any]) -> tuple[str, list[Figure]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0, help="how long to hold it")
-    parser.add_argument("--people", type=int, default=500, help="the fan-out's invites")
+    parser.add_argument("--people", type=int, default=2000, help="the fan-out's invites")
     parser.add_argument("--rate", type=float, default=100.0, help="requests a second")
     parser.add_argument("--concurrency", type=int, default=50, help="under way at most")
     parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite)")
