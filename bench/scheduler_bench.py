@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import update
 from sqlmodel import col
 
+from bench.figures import Figure, emit
 from bot.app import Pulsecoach
 from bot.settings import Settings
 from handlers.pulse.schedule import cadence_of
@@ -174,6 +175,14 @@ def main() -> None:
         per_due = f"{elapsed * 1000 / due:.2f}" if due else "-"
         print(f"{what:<30} {size:>8} {due:>7} {elapsed * 1000:>10.1f} {per_due:>7}", end="")
         print(f" {peak:>9.1f} {ratio:>11.3f}x")
+        if not what.startswith("baseline"):
+            emit(
+                [
+                    Figure(f"scheduler ({size} people)", f"{what} ({due} due)",
+                           elapsed * 1000, "ms", baseline[size] * 1000,
+                           "a fraction of the naive full scan")
+                ]
+            )  # fmt: skip
     print(
         "goal: a pass costs what is due, not everyone (nothing due: flat in people; "
         "100k people well under a second; at most 3 ms per due person)"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
+from bench.figures import Figure, emit
 from bench.slack_org import build, database, seed, user_id
 from handlers.pulse.rounds import open_round
 from storage.core.models import OutboxMessage, OutboxStatus
@@ -145,6 +146,18 @@ def main() -> None:
     result = asyncio.run(run(args.people, args.limit, args.errors, args.posted, args.postgres))
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(table(result), flush=True)
+    name = f"slack fan-out ({args.people} people)"
+    share = result["answered 429"] / max(1, result["calls"])
+    emit(
+        [
+            Figure(name, "wall vs the limit's minimum", result["wall s"], "s",
+                   result["minimum s"], "ratio <= 1.10", result["ratio"] <= 1.10),
+            Figure(name, "lost", result["lost"], goal="0", met=result["lost"] == 0),
+            Figure(name, "sent twice", result["sent twice"], goal="0",
+                   met=result["sent twice"] == 0),
+            Figure(name, "share answered 429", share, goal="< 1%", met=share < 0.01),
+        ]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import aiohttp
 from aiohttp import web
 from sqlmodel import func, select
 
+from bench.figures import Figure, emit
 from bench.slack_org import SECRET, build, database, seed, user_id
 from handlers.pulse.rounds import open_round
 from storage.core.db import Database
@@ -354,6 +355,17 @@ def main() -> None:
     )
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     print(table(results, args.people * 7), flush=True)
+    name = f"slack clicks ({'PostgreSQL' if args.postgres else 'SQLite'})"
+    ours = statistics.median(r[OURS]["per second"] for r in results)
+    bare = statistics.median(r[BARE]["per second"] for r in results)
+    p99 = statistics.median(r[OURS]["p99 ms"] for r in results)
+    emit(
+        [
+            Figure(name, "answers stored per second vs bare bolt acks", ours, "/s", bare,
+                   "ratio >= 0.5", ours >= 0.5 * bare),
+            Figure(name, "ack latency p99", p99, "ms", goal="< 50 ms", met=p99 < 50),
+        ]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 from slack_sdk.oauth.installation_store import Bot
 from sqlalchemy import insert, text
 
+from bench.figures import Figure, emit
 from bot.app import Pulsecoach
 from bot.settings import Settings
 from bot.slack.crypto import Sealer
@@ -264,6 +265,17 @@ def main() -> None:
             "  ".join(f"{c:>12.2f}" if isinstance(c, float) else f"{c:>12}" for c in cells),
             flush=True,
         )
+        name = f"slack lanes ({args.workspaces} x {args.people}, {n} processes)"
+        emit(
+            [
+                Figure(name, "wall vs one workspace's minimum", result["wall s"], "s",
+                       result["minimum s"], "ratio <= 1.10 with enough processes"),
+                Figure(name, "answered 429", result["answered 429"], goal="0",
+                       met=result["answered 429"] == 0),
+                Figure(name, "lost or sent twice", result["lost"] + result["sent twice"],
+                       goal="0", met=result["lost"] + result["sent twice"] == 0),
+            ]
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from bench.figures import Figure, emit
 from tests.support.teams.connector import ConnectorStandIn, Faults
 from tests.support.teams.fanout import build, fan_out, seed
 
@@ -85,6 +86,15 @@ def main() -> None:
         run(args.people, args.per_second, args.throttle, args.bad_gateway, args.lost_answers)
     )
     print(table(result), flush=True)
+    name = f"teams fan-out ({args.people} people)"
+    emit(
+        [
+            Figure(name, "wall vs the limit's minimum", result["wall s"], "s",
+                   result["minimum s"], "ratio <= 1.50", result["ratio"] <= 1.5),
+            Figure(name, "lost or sent twice", result["lost"] + result["sent twice"],
+                   goal="0", met=result["lost"] + result["sent twice"] == 0),
+        ]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot import collector
+from bot import collector, ops
 from bot import local as local_channel
 from bot import slack as slack_channel
 from bot import teams as teams_channel
 from bot.channel import Channel, ChannelEntry, Wiring
 from bot.charts import chart_images, mount_charts
-from bot.core import metrics
 from bot.core.messenger import Messenger
 from bot.settings import Settings
 from handlers.context import Services
@@ -153,19 +152,17 @@ PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    app = request.app[PULSECOACH_KEY]
-    revision = await app.db.current_revision()
-    return web.json_response(
-        {"status": "ok", "schema": revision, "channels": app.settings.enabled_channels()}
-    )
+    status, body = await ops.health(request.app[PULSECOACH_KEY])
+    return web.json_response(body, status=status)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
+    body = await ops.exposition(request.app[PULSECOACH_KEY])
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
 
 def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Application:
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[ops.count_requests])
     web_app[PULSECOACH_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
@@ -179,12 +176,14 @@ def build_web_app(app: Pulsecoach, run_scheduler: bool = True) -> web.Applicatio
             runtime.start()
         log.info("channels on: %s", ", ".join(app.settings.enabled_channels()))
 
+    async def on_shutdown(_: web.Application) -> None:
+        await ops.stop_work(app, runtime)  # before the channels close their clients
+
     async def on_cleanup(_: web.Application) -> None:
-        runtime.shutdown()
-        await app.lock.release()
-        await app.aclose()
+        await ops.release_all(app)
 
     web_app.on_startup.append(on_startup)
+    web_app.on_shutdown.append(on_shutdown)
     web_app.on_cleanup.append(on_cleanup)
     for channel in app.channels:  # after: their clean-up runs before the database closes
         channel.mount(web_app)

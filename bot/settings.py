@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="PULSECOACH_LOG_LEVEL"
     )
+    # "json": one JSON object a line (a log collector); "text": plain lines.
+    log_format: Literal["text", "json"] = Field("text", validation_alias="PULSECOACH_LOG_FORMAT")
+    # SIGTERM/SIGINT: how long `serve` may take to finish or hand back its work.
+    shutdown_seconds: float = Field(
+        20.0, gt=0, le=300, validation_alias="PULSECOACH_SHUTDOWN_SECONDS"
+    )
     instrument_dirs: str = Field("", validation_alias="PULSECOACH_INSTRUMENT_DIRS")
     # The local web chat: on by default only while no chat platform is configured.
     local_channel: bool | None = Field(None, validation_alias="PULSECOACH_LOCAL_CHANNEL")

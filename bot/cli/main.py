@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -95,8 +94,7 @@ async def with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[in
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
-    await serve(settings, host=args.host, port=args.port)
-    return 0
+    return await serve(settings, host=args.host, port=args.port)
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,8 +109,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     await with_app(settings, load)
     if args.no_serve:
         return 0
-    await serve(settings, host=args.host, port=args.port, banner="demo")
-    return 0
+    return await serve(settings, host=args.host, port=args.port, banner="demo")
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,12 +183,9 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.log_level != "DEBUG":  # migrations and job ticks are news only when they fail
-        for chatty in ("alembic", "apscheduler"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     run: Command = args.run
     try:
         return asyncio.run(run(args, settings))

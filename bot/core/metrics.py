@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -39,6 +48,78 @@ MESSAGE_UPDATES = Counter(
     "pulsecoach_message_updates_total",
     "Updates of a clicked message: sent, or superseded by a newer one before sending.",
     ["channel", "outcome"],
+    registry=REGISTRY,
+)
+
+
+# ---------------------------------------------------------------- an operator's view
+# Process figures (CPU, memory, open files, start time), the Python build and the
+# garbage collector, on our registry like everything else.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+HTTP_REQUESTS = Counter(
+    "pulsecoach_http_requests_total",
+    "HTTP requests by route (the matched resource's pattern) and status.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_SECONDS = Histogram(
+    "pulsecoach_http_request_seconds",
+    "Time to answer one HTTP request, by route.",
+    ["route"],
+    registry=REGISTRY,
+)
+LEADER = Gauge(
+    "pulsecoach_leader",
+    "1 while this process holds the scheduler lock (plans, opens, closes), else 0.",
+    registry=REGISTRY,
+)
+LAST_DISPATCH = Gauge(
+    "pulsecoach_last_dispatch_timestamp_seconds",
+    "When this process last finished a dispatch pass (Unix time; 0: never).",
+    registry=REGISTRY,
+)
+DISPATCHED = Counter(
+    "pulsecoach_dispatched_total",
+    "Schedule entries run by the dispatcher, by outcome (fired or failed).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+SCHEDULE_DUE = Gauge(
+    "pulsecoach_schedule_due",
+    "Schedule entries due now and not yet run (read at scrape time).",
+    registry=REGISTRY,
+)
+OUTBOX_DUE = Gauge(
+    "pulsecoach_outbox_due",
+    "Outbox messages due now and not yet sent, by channel (read at scrape time).",
+    ["channel"],
+    registry=REGISTRY,
+)
+OUTBOX_OLDEST_DUE = Gauge(
+    "pulsecoach_outbox_oldest_due_seconds",
+    "How long the oldest due, unsent outbox message has been due (0: none).",
+    registry=REGISTRY,
+)
+JOB_SKIPS = Counter(
+    "pulsecoach_job_ticks_skipped_total",
+    "Scheduler ticks skipped because the job's previous run was still going.",
+    ["job"],
+    registry=REGISTRY,
+)
+LLM_CALLS = Counter(
+    "pulsecoach_llm_calls_total",
+    "Calls to the language model by outcome: ok, failed (no answer), unusable "
+    "(an answer set aside), skipped (the breaker is open).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+LLM_FALLBACKS = Counter(
+    "pulsecoach_llm_fallbacks_total",
+    "Digest summaries written by the fallback instead of the model, by reason.",
+    ["reason"],
     registry=REGISTRY,
 )
 

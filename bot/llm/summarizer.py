@@ -32,6 +32,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from bot.core.metrics import LLM_CALLS
 from bot.llm.breaker import Breaker, SharedBreaker, local_breaker
 from bot.settings import Settings
 from handlers.digests.summarizer import (
@@ -39,6 +40,7 @@ from handlers.digests.summarizer import (
     SummaryFailed,
     SummaryOutput,
     SummaryRequest,
+    SummarySkipped,
     parse_output,
     render_prompt,
 )
@@ -148,17 +150,28 @@ class OpenAISummarizer:
         self.breaker = breaker or local_breaker(str(self.client.base_url), model, cooldown)
 
     async def complete(self, request: SummaryRequest) -> SummaryOutput:
-        await self.breaker.check()
+        try:
+            await self.breaker.check()
+        except SummarySkipped:
+            LLM_CALLS.labels("skipped").inc()
+            raise
         try:
             response = await self._create(request)
         except SummaryFailed as failed:
+            LLM_CALLS.labels("failed").inc()
             await self.breaker.trip(str(failed))
             raise
         await self.breaker.reset()
         choice = response.choices[0] if response.choices else None
-        if choice is None:
-            raise SummaryFailed("the language model gave no answer")
-        return parse_output(choice.message.content)
+        try:
+            if choice is None:
+                raise SummaryFailed("the language model gave no answer")
+            output = parse_output(choice.message.content)
+        except SummaryFailed:
+            LLM_CALLS.labels("unusable").inc()
+            raise
+        LLM_CALLS.labels("ok").inc()
+        return output
 
     async def _create(self, request: SummaryRequest) -> Any:
         """The model's response; a `SummaryFailed` when it gave none in time."""

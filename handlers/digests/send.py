@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.events import Refused
+from bot.core.metrics import LLM_FALLBACKS
 from handlers.context import Services
 from handlers.digests.build import TeamPart, build_team_part
 from handlers.digests.content import DigestContent, FollowLine, Reason, Signal, SummaryPart
@@ -97,13 +98,17 @@ class ModelAnswer:
 async def llm_summary(part: TeamPart, summarizer: Summarizer | None) -> ModelAnswer:
     """The model's summary, cleaned and checked, or why not. Never raises."""
     if summarizer is None:
+        LLM_FALLBACKS.labels("no_model").inc()
         return ModelAnswer(None, "no language model configured")
     try:
         output = clean_output(await summarizer.complete(summary_request(part)), part.names)
     except SummaryFailed as failed:
+        skipped = isinstance(failed, SummarySkipped)
+        LLM_FALLBACKS.labels("skipped" if skipped else "failed").inc()
         log.warning("digest summary for %s fell back: %s", part.content.team_key, failed)
-        return ModelAnswer(None, str(failed), isinstance(failed, SummarySkipped))
+        return ModelAnswer(None, str(failed), skipped)
     except Exception:  # the fallback must cover anything the model side does
+        LLM_FALLBACKS.labels("error").inc()
         log.exception("digest summary for %s failed", part.content.team_key)
         return ModelAnswer(None, "the language model failed unexpectedly")
     return ModelAnswer(output)

@@ -5,6 +5,7 @@ form (admin_form.py) shows every error at once beside its field."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,8 @@ from handlers.pulse.commands import COMMANDS as pulse_commands
 from handlers.pulse.schedule import preview
 from prompts.texts import text
 from storage.core import directory
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ACTIONS", "COMMANDS", "admin_message", "program_settings", "update_program"]
 
@@ -130,6 +133,13 @@ async def _apply(
         dry_run=dry_run,
         actor=f"person:{person_id}",
     )
+    if not dry_run and report.changes:
+        log.info(
+            "admin change by person %s: %s",
+            person_id,
+            "; ".join(report.changes),
+            extra={"event": "admin.changed", "actor": f"person:{person_id}"},
+        )
     return report.changes
 
 

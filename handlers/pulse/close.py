@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Refused
 from handlers.context import Services
+from handlers.pulse import said
 from handlers.pulse.outbox import outgoing
 from handlers.pulse.results import results_message, team_results
 from handlers.pulse.rounds import (
@@ -97,7 +98,9 @@ async def close_round(services: Services, round_id: int, actor: str = "scheduler
             await _relay_results(services, session, team.key, round_id)
         team_key = team.key
     await services.db.scrub(seal.REWRITTEN, seal.VACUUMED)
-    return RoundClosed(round_id, team_key, len(invites), answered, paused)
+    done = RoundClosed(round_id, team_key, len(invites), answered, paused)
+    said.closed(done)
+    return done
 
 
 async def _relay_results(

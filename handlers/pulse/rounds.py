@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Refused
 from handlers.context import Services
+from handlers.pulse import said
 from handlers.pulse.outbox import round_messages
 from prompts.instruments import Instrument
 from prompts.texts import text
@@ -249,7 +250,8 @@ async def open_round(
         [result] = await _open_together(session, services, [opening])
         if isinstance(result, Exception):
             raise result
-        return result
+    said.opened([result])
+    return result
 
 
 async def open_rounds(
@@ -276,6 +278,7 @@ async def open_rounds(
                     results += await _open_together(session, services, [opening])
             except Exception as error:
                 results.append(error)
+    said.opened(results)
     return results
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.metrics import DISPATCHED, LAST_DISPATCH
 from scheduler.calendar.clock import Clock
 from scheduler.calendar.fired import Fired
 from storage.core import schedule
@@ -61,6 +62,9 @@ class Dispatcher:
                     await self._fire_kind(kind, entries, now, report)
                 session.add_all(due)
             if len(due) < self.batch:
+                LAST_DISPATCH.set_to_current_time()
+                DISPATCHED.labels("fired").inc(len(report.fired))
+                DISPATCHED.labels("failed").inc(len(report.failed))
                 return report
 
     async def _fire_kind(

@@ -4,10 +4,13 @@ retried): the tally, each stream's pace, and when the retry stream looks again."
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+log = logging.getLogger("scheduler.runtime.sender")
 
 # While the fresh stream sends, how often the retry stream looks for rows come due.
 RETRY_POLL = 0.5
@@ -72,3 +75,45 @@ class DrainState:
     channels: dict[int, str] = field(default_factory=dict)
     share: int = 1
     stopping: bool = False
+
+
+def log_started(state: DrainState) -> float:
+    """A line when a drain finds lanes due (a fan-out begins, or a retry comes due);
+    nothing for the idle drains every second. When it started (monotonic)."""
+    if state.waiting:
+        log.info(
+            "outbox drain started: %d lanes due",
+            len(state.waiting),
+            extra={"event": "fanout.started", "lanes": len(state.waiting)},
+        )
+    return time.monotonic()
+
+
+def log_finished(state: DrainState, started: float) -> None:
+    """The drain's counts, when it did anything."""
+    result = state.result
+    if not (result.sent or result.retried or result.failed or result.expired):
+        return
+    seconds = round(time.monotonic() - started, 3)
+    log.info(
+        "outbox drain finished: %d sent, %d to retry, %d failed, %d expired in %.1f s",
+        result.sent,
+        result.retried,
+        result.failed,
+        result.expired,
+        seconds,
+        extra={"event": "fanout.finished", "seconds": seconds, **vars(result)},
+    )
+
+
+def channel_error(message_id: int, channel: str, error: Exception, final: bool) -> None:
+    """A channel refused or failed a message: retried later, or given up (`final`)."""
+    what = "permanent failure" if final else "will retry"
+    log.warning(
+        "outbox %s: %s on %s: %s",
+        message_id,
+        what,
+        channel,
+        error,
+        extra={"event": "channel.error", "channel": channel, "final": final},
+    )

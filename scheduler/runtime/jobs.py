@@ -6,6 +6,7 @@ process sends (outbox claims do not collide); only the leader runs the rest.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core.metrics import JOB_SKIPS, LEADER
 from scheduler.runtime.leader import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -30,15 +32,35 @@ class SystemJob:
 class SchedulerRuntime:
     def __init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.stopping = False  # shutting down: no job starts a new run
+        self.runs: set[asyncio.Task[object]] = set()  # the runs under way
 
     def every(self, job: SystemJob, start_now: bool = False) -> None:
-        """Run the job every `seconds`; a run still going makes the next one skip."""
+        """Run the job every `seconds`; a run still going makes the next tick a no-op.
+
+        The skip is ours, not APScheduler's: with max_instances=1 APScheduler logs a
+        warning for every tick that finds the job running (each second of a
+        ten-minute drain). Two instances allowed, the second returns at once and is
+        counted (pulsecoach_job_ticks_skipped_total); coalesce folds ticks missed
+        while the loop was busy into one."""
+        running = False
 
         async def guarded() -> None:
+            nonlocal running
+            if running or self.stopping:
+                JOB_SKIPS.labels(job.name).inc()
+                return
+            running = True
+            task = asyncio.current_task()
+            if task is not None:
+                self.runs.add(task)
             try:
                 await job.run()
             except Exception:  # a failing pass must not kill the job
                 log.exception("scheduler job %s failed", job.name)
+            finally:
+                running = False
+                self.runs.discard(task)
 
         self.scheduler.add_job(
             guarded,
@@ -46,7 +68,7 @@ class SchedulerRuntime:
             seconds=job.seconds,
             id=job.name,
             name=job.name,
-            max_instances=1,
+            max_instances=2,
             coalesce=True,
             misfire_grace_time=None,
             replace_existing=True,
@@ -75,12 +97,34 @@ class SchedulerRuntime:
             elif not leading and running:
                 for job in leader_jobs:
                     self.remove(job.name)
+            LEADER.set(1 if leading else 0)
 
         self.every(SystemJob("leadership", probe_seconds, follow), start_now=True)
 
     def start(self) -> None:
         self.scheduler.start()
 
+    def hold(self) -> None:
+        """No job starts a new run; the runs under way go on (see `finish`)."""
+        self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def shutdown(self) -> None:
+        """Stop the scheduler. Its executor cancels the runs still under way: `hold`
+        and `finish` first for a graceful stop."""
+        self.stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        LEADER.set(0)
+
+    async def finish(self, seconds: float) -> int:
+        """Wait up to `seconds` for the runs under way (a dispatch pass, a roster
+        read), then cancel the rest; how many were cancelled."""
+        if self.runs:
+            await asyncio.wait(list(self.runs), timeout=seconds)
+        late = [task for task in self.runs if not task.done()]
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        return len(late)

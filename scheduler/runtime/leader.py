@@ -22,6 +22,7 @@ class LeaderLock:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._connection: AsyncConnection | None = None
+        self._closed = False  # released for good: a probe under way must not retake it
 
     @property
     def held(self) -> bool:
@@ -29,6 +30,8 @@ class LeaderLock:
 
     async def probe(self) -> bool:
         """Take the lock if free; confirm it is still ours if held. True: we lead."""
+        if self._closed:
+            return False
         if self.db.dialect == "sqlite":
             return True
         if self._connection is not None:
@@ -37,7 +40,10 @@ class LeaderLock:
                 await self._connection.commit()
                 return True
             except Exception:
-                log.warning("lost the scheduler lock's connection; stepping down")
+                log.warning(
+                    "lost the scheduler lock's connection; stepping down",
+                    extra={"event": "leader.lost"},
+                )
                 await self._drop()
                 return False
         connection = await self.db.engine.connect()
@@ -53,20 +59,39 @@ class LeaderLock:
             raise
         if got:
             self._connection = connection
-            log.info("this process now runs the scheduler")
+            log.info("this process now runs the scheduler", extra={"event": "leader.taken"})
             return True
         await connection.close()
         return False
 
     async def release(self) -> None:
+        """Give the lock up for good (shutting down)."""
+        self._closed = True
         if self._connection is not None:
             try:
                 await self._connection.execute(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
                 )
                 await self._connection.commit()
+                log.info("released the scheduler lock", extra={"event": "leader.released"})
             finally:
                 await self._drop()
+
+    async def anyone_leads(self) -> bool:
+        """Whether some process holds the lock now (SQLite: this one, always). Advisory
+        locks are per database, but pg_locks shows the whole server's."""
+        if self.held:
+            return True
+        async with self.db.engine.connect() as connection:
+            held = await connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = 0 AND objid = :key AND objsubid = 1 AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"key": LOCK_KEY},
+            )
+            return bool(held.scalar())
 
     async def _drop(self) -> None:
         connection, self._connection = self._connection, None

@@ -35,6 +35,7 @@ from bot.core.messenger import (
 )
 from bot.core.metrics import OUTBOX
 from scheduler.calendar.clock import Clock
+from scheduler.runtime import drain as said
 from scheduler.runtime.drain import DrainResult, DrainState, Pace, Retried
 from scheduler.runtime.leases import LaneLeases, Lease
 from storage.core import directory, outbox
@@ -84,14 +85,41 @@ class Sender:
         self.concurrency = max(1, concurrency)
         self.rescan_seconds = rescan_seconds
         self.leases = leases or LaneLeases(db)
+        self.stopping = False
+        self._draining: tuple[DrainState, asyncio.Task[object]] | None = None
+
+    async def stop(self, seconds: float) -> bool:
+        """Shutting down: no new drain, and the running one hands back what it has not
+        sent (its lanes stop after the message under way); cancelled if it takes more
+        than `seconds` (its claims then return after their lease). True: stopped clean."""
+        self.stopping = True
+        if self._draining is None:
+            return True
+        state, task = self._draining
+        state.stopping = True
+        done, _ = await asyncio.wait([task], timeout=seconds)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        return bool(done)
 
     async def drain(self, batch: int = 25) -> DrainResult:
         """Send everything due now, lane by lane, until nothing is due. While any lane
         is still sending, lanes whose messages came due since join in."""
         state = DrainState(batch)
+        if self.stopping or (task := asyncio.current_task()) is None:
+            return state.result
+        self._draining = (state, task)
+        try:
+            return await self._drain(state)
+        finally:
+            self._draining = None
+
+    async def _drain(self, state: DrainState) -> DrainResult:
         async with self.db.session() as session:
             state.result.expired = await outbox.expire_due(session, self.clock.now())
         state.waiting.extend(await self._due_lanes(state))
+        started = said.log_started(state)
         running: dict[asyncio.Task[bool], int] = {}
         error: BaseException | None = None
         loop = asyncio.get_running_loop()
@@ -128,6 +156,7 @@ class Sender:
                 await asyncio.gather(*running, return_exceptions=True)
         if error is not None:
             raise error
+        said.log_finished(state, started)
         return state.result
 
     def _paced(self) -> set[str]:
@@ -320,7 +349,7 @@ class Sender:
                 await outbox.mark_final(session, row.id, OutboxStatus.FAILED, str(error))
             OUTBOX.labels(address.channel, "failed").inc()
             result.failed += 1
-            log.warning("outbox %s: permanent failure on %s: %s", row.id, address.channel, error)
+            said.channel_error(row.id, address.channel, error, final=True)
             return None
         except TemporaryDeliveryError as error:
             # Rate limited: the channel is fine and the message too; waiting is the cure,
@@ -345,6 +374,8 @@ class Sender:
                 )
             OUTBOX.labels(address.channel, "retried").inc()
             result.retried += 1
+            if not error.rate_limited:  # a limit is the channel's pace, not an error
+                said.channel_error(row.id, address.channel, error, final=False)
             # Only a rate limit holds the lane; any other wait is this message's own.
             return error.retry_after if error.rate_limited else None
         async with self.db.session() as session:

@@ -290,6 +290,23 @@ async def expire_due(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
+async def due_backlog(
+    session: AsyncSession, now: datetime
+) -> tuple[dict[str, int], datetime | None]:
+    """Pending messages due by now, by their recipient's workspace channel, and the
+    oldest one's due time (for /metrics: one grouped read on the pending index)."""
+    query = (
+        select(Workspace.channel, func.count(), func.min(OutboxMessage.not_before))
+        .join(Person, col(Person.id) == OutboxMessage.person_id)
+        .join(Workspace, col(Workspace.id) == Person.workspace_id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now)
+        .group_by(col(Workspace.channel))
+    )
+    rows = (await session.exec(query)).all()
+    oldest = min((first for _, _, first in rows if first is not None), default=None)
+    return {channel: int(n) for channel, n, _ in rows}, oldest
+
+
 async def counts(session: AsyncSession) -> dict[str, int]:
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     return {status: int(n) for status, n in (await session.exec(query)).all()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.core.schedule_models import ScheduleEntry
@@ -53,3 +53,13 @@ async def entries(session: AsyncSession, kind: str | None = None) -> list[Schedu
     if kind:
         query = query.where(ScheduleEntry.kind == kind)
     return list((await session.exec(query)).all())
+
+
+async def due_count(session: AsyncSession, now: datetime) -> int:
+    """How many entries are due and not yet run (a backlog the dispatcher works off)."""
+    query = (
+        select(func.count())
+        .select_from(ScheduleEntry)
+        .where(col(ScheduleEntry.due_at).is_not(None), col(ScheduleEntry.due_at) <= now)
+    )
+    return int((await session.exec(query)).one())
