@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,21 +17,16 @@ from bot import teams as teams_channel
 from bot.channel import Channel, ChannelEntry, Wiring
 from bot.charts import chart_images, mount_charts
 from bot.core.messenger import Messenger
+from bot.essentials import Essentials
 from bot.settings import Settings
-from handlers.context import Services
 from handlers.router import FEATURES, Router
-from prompts.instruments import load_instruments
-from scheduler.calendar.clock import Clock, SystemClock
+from scheduler.calendar.clock import Clock
 from scheduler.runtime.dispatch import BatchHandler, Dispatcher, KindHandler
 from scheduler.runtime.jobs import SchedulerRuntime, SystemJob
 from scheduler.runtime.leader import LeaderLock
 from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
-from storage.core.db import Database
-
-if TYPE_CHECKING:
-    from handlers.digests.summarizer import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +39,9 @@ CHANNELS: tuple[ChannelEntry, ...] = (
 
 
 @dataclass
-class Pulsecoach:
+class Pulsecoach(Essentials):
     """Everything one process runs, built once from the settings."""
 
-    settings: Settings
-    db: Database
-    clock: Clock
-    services: Services
     router: Router
     sender: Sender
     dispatcher: Dispatcher
@@ -65,16 +55,8 @@ class Pulsecoach:
     ) -> Pulsecoach:
         """`channels=False`: no chat channel is built (CLI commands that only read or
         queue: the outbox is delivered by a running server)."""
-        db = Database(settings.effective_database_url)
-        clock = clock or SystemClock()
-        dirs = [d for d in settings.instrument_dirs.split(":") if d]
-        services = Services(
-            db=db,
-            clock=clock,
-            instruments=load_instruments(dirs),
-            public_url=settings.public_url,
-            summarizer=_summarizer(settings, db, clock),
-        )
+        core = Essentials.build(settings, clock)
+        db, clock, services = core.db, core.clock, core.services
         kinds: dict[str, KindHandler] = {}
         batches: dict[str, BatchHandler] = {}
         for feature in FEATURES:
@@ -130,22 +112,6 @@ class Pulsecoach:
         cutoff = self.clock.now() - timedelta(days=self.settings.retention_days)
         async with self.db.session() as session:
             return await outbox.purge_finished(session, cutoff)
-
-    async def aclose(self) -> None:
-        """Close what the app opened: the model client and the database."""
-        closing = getattr(self.services.summarizer, "aclose", None)
-        if closing is not None:
-            await closing()
-        await self.db.dispose()
-
-
-def _summarizer(settings: Settings, db: Database, clock: Clock) -> Summarizer | None:
-    if not settings.llm_enabled:
-        return None  # openai is not even imported: the fallback summary only
-    from bot.llm.summarizer import summarizer_from_settings
-
-    # The breaker's state is in the database: every process and CLI run shares it.
-    return summarizer_from_settings(settings, db, clock)
 
 
 PULSECOACH_KEY: web.AppKey[Pulsecoach] = web.AppKey("pulsecoach", Pulsecoach)

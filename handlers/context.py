@@ -73,7 +73,8 @@ class FeatureJob:
 @dataclass(frozen=True)
 class Feature:
     """What a feature package offers: its buttons, its typed verbs, its scheduled kinds
-    and its leader jobs. Each package's `__init__` defines one `FEATURE`."""
+    and its leader jobs. Each package's `feature` module defines one `FEATURE`
+    (home's `__init__`)."""
 
     name: str
     actions: Mapping[str, ActionHandler] = field(default_factory=dict)

@@ -7,16 +7,20 @@ import difflib
 
 from bot.core.events import ActionEvent, Reply, TextEvent, UnknownAction
 from bot.core.messages import Message, Text
-from handlers import commitments, contracts, digests, home, pulse
+from handlers import home
+from handlers.commitments.feature import FEATURE as COMMITMENTS
 from handlers.context import ActionHandler, CommandHandler, Feature, Services
+from handlers.contracts.feature import FEATURE as CONTRACTS
+from handlers.digests.feature import FEATURE as DIGESTS
+from handlers.pulse.feature import FEATURE as PULSE
 from prompts.texts import text
 
 FEATURES: tuple[Feature, ...] = (
     home.FEATURE,
-    pulse.FEATURE,
-    commitments.FEATURE,
-    contracts.FEATURE,
-    digests.FEATURE,
+    PULSE,
+    COMMITMENTS,
+    CONTRACTS,
+    DIGESTS,
 )
 # Every chat command's first word: channels write hints in their own form from these
 # (Slack: `/pulse results`), and unknown text is matched against them.

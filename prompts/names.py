@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from prompts.texts import SafeLoader
+
 NAMES_DIR = Path(__file__).parent / "names"
 
 
@@ -23,7 +25,7 @@ def name_words(locale: str = "en") -> NameWords:
     path = NAMES_DIR / f"{locale}.yaml"
     if not path.exists():
         path = NAMES_DIR / "en.yaml"
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
     nicknames = {
         str(name).lower(): tuple(str(n).lower() for n in short)
         for name, short in (loaded.get("nicknames") or {}).items()

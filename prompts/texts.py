@@ -10,13 +10,16 @@ from typing import Any
 import yaml
 
 MESSAGES_DIR = Path(__file__).parent / "messages"
+# libyaml's parser when installed: the catalog is read at the start of every process
+# and CLI command (~0.13 s in pure Python, ~0.01 s in C); our own files, no limits needed.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=8)
 def _catalog(locale: str) -> dict[str, str]:
     catalog: dict[str, str] = {}
     for path in sorted((MESSAGES_DIR / locale).glob("*.yaml")):
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
         for key, value in loaded.items():
             if str(key) in catalog:
                 raise ValueError(f"{path.name}: message key {key!r} is defined twice")

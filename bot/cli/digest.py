@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.cli.pulse import plain_text, run_command
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
     from bot.settings import Settings
 
 
@@ -39,7 +39,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.digests.commands import demand_occasion
     from handlers.digests.send import configured, send_digest
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         sent = await send_digest(
             app.services,
             args.team,
@@ -61,7 +61,7 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.digests.send import configured, preview_digest
     from handlers.digests.view import digest_message
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         # The same builder as `digest send`, with the same model and options.
         content = await preview_digest(
             app.services, args.team, configured(app.services), coach=args.coach

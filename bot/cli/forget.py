@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.cli.pulse import run_command
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
     from bot.settings import Settings
 
 
@@ -28,7 +28,7 @@ def add_forget_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 async def _forget(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.home.forget import forget, preview_forget
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         found = await preview_forget(app.services, args.person)
         print(f"forgetting {args.person} removes:")
         for line in found.lines() or ["nothing but the profile"]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -79,13 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def with_app(settings: Settings, work: Callable[[Pulsecoach], Awaitable[int]]) -> int:
-    """Run `work` with the app built and the schema current (heavy imports stay lazy)."""
-    from bot.app import Pulsecoach
+async def with_app(settings: Settings, work: Callable[[Essentials], Awaitable[int]]) -> int:
+    """Run `work` with the essentials built and the schema current. No channel,
+    router, scheduler or server: commands read or queue, a running server delivers."""
+    from bot.essentials import Essentials
 
-    app = Pulsecoach.build(settings, channels=False)  # commands queue; servers deliver
+    app = Essentials.build(settings)
     try:
-        await app.db.upgrade()
+        await app.db.ensure_current()
         return await work(app)
     finally:
         await app.aclose()
@@ -101,7 +102,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo.load import load_demo
     from bot.server import serve
 
-    async def load(app: Pulsecoach) -> int:
+    async def load(app: Essentials) -> int:
         for line in await load_demo(app, reset=args.reset):
             print(line)
         return 0
@@ -149,7 +150,7 @@ async def _apply(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {args.file}: no such file", file=sys.stderr)
         return 2
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         try:
             report = await apply_file(app.db, args.file, dry_run=args.dry_run)
         except ConfigError as error:
@@ -168,7 +169,7 @@ async def _apply(args: argparse.Namespace, settings: Settings) -> int:
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.config.apply import export_config
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         text = await export_config(app.db)
         if args.output:
             args.output.write_text(text, encoding="utf-8")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.events import Refused
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
     from bot.settings import Settings
 
 
@@ -42,7 +42,7 @@ def add_pulse_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 async def run_command(settings: Settings, work: Any) -> int:
     from bot.cli.main import with_app
 
-    async def guarded(app: Pulsecoach) -> int:
+    async def guarded(app: Essentials) -> int:
         try:
             return int(await work(app))
         except Refused as refused:
@@ -56,7 +56,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.pulse.rounds import open_round
     from storage.core import directory
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         requested_by = None
         if args.test_to:
             async with app.db.session() as session:
@@ -91,7 +91,7 @@ async def _send(args: argparse.Namespace, settings: Settings) -> int:
 async def _close(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.pulse.close import close_team_round
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         closed = await close_team_round(app.services, args.team)
         print(f"closed the pulse for {closed.team}: {closed.answered} of {closed.invited} answered")
         for handle in closed.paused:
@@ -104,7 +104,7 @@ async def _close(args: argparse.Namespace, settings: Settings) -> int:
 async def _results(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.pulse.results import results_json, results_message, team_results
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         results = await team_results(app.services, args.team, limit=args.rounds)
         if args.json:
             print(json.dumps(results_json(results), indent=2, ensure_ascii=False))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.cli.pulse import run_command
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
     from bot.settings import Settings
 
 
@@ -31,7 +31,7 @@ async def _preview(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.days <= 366:
         raise SystemExit("error: --days must be between 1 and 366")
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         rows = await preview(app.services, args.team, args.days)
         if args.json:
             print(

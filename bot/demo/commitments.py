@@ -36,7 +36,7 @@ from storage.core.models import Role, Team
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
 
 TEAM = "leadership"
 FIRST_NORMS = [
@@ -105,7 +105,7 @@ REFLECTIONS = (
 )
 
 
-async def seed_commitments(app: Pulsecoach) -> list[str]:
+async def seed_commitments(app: Essentials) -> list[str]:
     """Add the demo contract and commitments once; returns what it did, for the console."""
     services = app.services
     now, rng = services.clock.now(), random.Random(20261126)

@@ -20,7 +20,7 @@ from storage.pulse import rounds as pulse
 from storage.pulse.models import PulseRound
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
 
 TEAM = "leadership"
 # The team's feeling of safety week by week on the 1–7 scale: a dip in week 5
@@ -37,7 +37,7 @@ COMMENTS = (
 )
 
 
-async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) -> list[str]:
+async def seed_pulse_history(app: Essentials, weeks: int = len(WEEKLY_LEVEL)) -> list[str]:
     services = app.services
     rng = random.Random(20261125)
     now = services.clock.now()
@@ -102,7 +102,7 @@ async def seed_pulse_history(app: Pulsecoach, weeks: int = len(WEEKLY_LEVEL)) ->
     return [f"added {weeks} weeks of demo pulse history"]
 
 
-async def open_demo_round(app: Pulsecoach) -> list[str]:
+async def open_demo_round(app: Essentials) -> list[str]:
     """A round open now, so the visitor can answer a pulse as an executive."""
     try:
         opened = await open_round(app.services, TEAM, kind="manual")

@@ -12,12 +12,12 @@ from handlers.config.apply import apply_file
 from storage.core import directory
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
 
 ORGANISATION = Path(__file__).parent / "organisation.yaml"
 
 
-async def load_demo(app: Pulsecoach, reset: bool = False) -> list[str]:
+async def load_demo(app: Essentials, reset: bool = False) -> list[str]:
     """Load the demo organisation into an empty database (with `reset`, after emptying
     it); a database that holds an organisation is left as it is. Returns what it did,
     for the console."""

@@ -4,15 +4,6 @@
 - `checkins`: Kept/Partly/Missed answers, snoozes; `schedule`: when check-ins go out;
 - `follow_through`: kept rates and streaks, and contract reports (shared with digests);
 - `view`: the messages.
+- `feature`: the `FEATURE` the router and the scheduler are handed (its own
+  module, so importing one part of the package does not import every part).
 """
-
-from handlers.commitments import commands, schedule
-from handlers.context import Feature, ScheduledKind
-
-FEATURE = Feature(
-    name="commitments",
-    actions=commands.ACTIONS,
-    commands=commands.COMMANDS,
-    home_cards=commands.home_cards,
-    scheduled=(ScheduledKind(schedule.KIND, schedule.fire),),
-)

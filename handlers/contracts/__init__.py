@@ -3,15 +3,6 @@ contract checks on a cadence.
 
 - `commands`: contract verbs and buttons; `checks`: answering a check;
 - `schedule`: opening and closing checks; `view`: the messages.
+- `feature`: the `FEATURE` the router and the scheduler are handed (its own
+  module, so importing one part of the package does not import every part).
 """
-
-from handlers.context import Feature, ScheduledKind
-from handlers.contracts import commands, schedule
-
-FEATURE = Feature(
-    name="contracts",
-    actions=commands.ACTIONS,
-    commands=commands.COMMANDS,
-    home_cards=commands.home_cards,
-    scheduled=(ScheduledKind(schedule.KIND, schedule.fire),),
-)

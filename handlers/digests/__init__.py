@@ -6,15 +6,6 @@
   `hygiene`: what model output and comments lose before a coach reads them;
 - `send`: store and queue a digest; `schedule`: before sessions and weekly;
 - `view`, `chart`: the message and its trend chart; `sessions`: coaching sessions.
+- `feature`: the `FEATURE` the router and the scheduler are handed (its own
+  module, so importing one part of the package does not import every part).
 """
-
-from handlers.context import Feature, ScheduledKind
-from handlers.digests import commands, schedule
-
-FEATURE = Feature(
-    name="digests",
-    actions=commands.ACTIONS,
-    commands=commands.COMMANDS,
-    home_cards=commands.home_cards,
-    scheduled=(ScheduledKind(schedule.KIND, schedule.fire),),
-)

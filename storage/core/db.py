@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.tables  # noqa: F401  (registers every table on the metadata)
+
+if TYPE_CHECKING:  # alembic (with mako and pygments) is imported only to migrate
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
@@ -42,6 +46,8 @@ def async_url(url: str) -> str:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -165,6 +171,18 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(upgrade_to, revision)
 
+    async def ensure_current(self) -> None:
+        """Upgrade to head unless the schema is there already: one query when it is,
+        without importing Alembic (a CLI command's start)."""
+        head = head_revision()
+        try:
+            async with self.engine.connect() as connection:
+                stored = (await connection.execute(_STORED_REVISIONS)).scalars().all()
+        except DBAPIError:  # no alembic_version table yet: an empty database
+            stored = []
+        if head is None or list(stored) != [head]:
+            await self.upgrade()
+
     async def downgrade(self, revision: str) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(_downgrade, revision)
@@ -229,13 +247,40 @@ async def _wait_for_older_snapshots(connection: AsyncConnection) -> None:
         await asyncio.sleep(0.05)
 
 
+_STORED_REVISIONS = text("SELECT version_num FROM alembic_version")
+_REVISION = re.compile(r"^revision(?:: str)? = [\"'](\w+)[\"']$", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?:: [\w |]+)? = [\"'](\w+)[\"']$", re.M)
+
+
+@cache
+def head_revision() -> str | None:
+    """The one revision no migration revises, read from the migration files' text
+    (what Alembic's script directory would say, without loading it); None when that
+    is not one clear answer, so the caller asks Alembic."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.findall(source)
+        if len(found) != 1:
+            return None
+        revisions.add(found[0])
+        revised.update(_DOWN_REVISION.findall(source))
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
 def upgrade_to(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
