@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.cli.pulse import run_command
 
 if TYPE_CHECKING:
-    from bot.app import Pulsecoach
+    from bot.essentials import Essentials
     from bot.settings import Settings
 
 
@@ -28,7 +28,7 @@ def add_retention_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.home.retention import preview, purge
 
-    async def work(app: Pulsecoach) -> int:
+    async def work(app: Essentials) -> int:
         found = await (preview(app.services) if args.dry_run else purge(app.services))
         verb = "would remove" if args.dry_run else "removed"
         for one in found:
