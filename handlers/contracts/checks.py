@@ -1,16 +1,20 @@
-"""Answering a contract check in chat: a rating per norm (1–5), an optional comment, or
-skip. Ratings are stored under the check's respondent token, never a person id; the
-invite only records that someone answered, for response rates."""
+"""Answering a contract check in chat: the private form (every rating, 1–5, and an
+optional comment, saved at once), or skip. Ratings are stored under the check's
+respondent token, never a person id; the invite only records that someone answered,
+for response rates. No message any channel keeps shows a rating or a comment."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import ActionEvent, Refused, Reply
-from bot.core.messages import Message
 from handlers.commitments.follow_through import CONTRACT_SCALE
 from handlers.context import ActionHandler, Services
-from handlers.contracts import view
+from handlers.contracts import check_view as view
+from handlers.contracts.check_view import CheckLayout
+from handlers.contracts.view import status_message
 from prompts.texts import text
 from scheduler.calendar.people import person_timezone
 from storage.contracts import queries as contracts
@@ -41,56 +45,118 @@ async def _check_for(
     return check, token, person
 
 
-async def _rerender(
-    session: AsyncSession, check: ContractCheck, token: str, person: Person
-) -> Message:
+async def _layout(session: AsyncSession, check: ContractCheck, person: Person) -> CheckLayout:
     team = await directory.team(session, check.team_id)
     version = await contracts.version(session, check.version_id)
     assert team is not None and version is not None
     workspace = await directory.workspace(session, team.workspace_id)
     norms = [n for n in version.norms if n["key"] in check.norm_keys]
-    return view.check_message(
-        check,
-        team.name,
-        norms,
-        person_timezone(person, team, workspace),
-        await contracts.ratings_of(session, check.id or 0, token),
-        await contracts.comment_of(session, check.id or 0, token),
-        person.locale,
-    )
+    tz = person_timezone(person, team, workspace)
+    return CheckLayout(check, team.name, norms, tz, person.locale)
 
 
-async def on_rate(services: Services, event: ActionEvent) -> Reply:
-    parts = event.value.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[2].lstrip("-").isdigit():
+async def _mark_answered(session: AsyncSession, check_id: int, person_id: int) -> None:
+    invite = await contracts.invite_for(session, check_id, person_id)
+    assert invite is not None
+    invite.answered = True  # who answered, never what: for response rates
+    session.add(invite)
+
+
+def _score(raw: str) -> int:
+    if not raw.lstrip("-").isdigit():
         raise Refused(text("contract.refused.unreadable"))
-    check_id, norm_key, score = int(parts[0]), parts[1], int(parts[2])
-    async with services.db.session() as session:
-        check, token, person = await _check_for(session, event, check_id)
-        if norm_key not in check.norm_keys:
-            raise Refused(text("contract.refused.norm"))
-        if not CONTRACT_SCALE.min <= score <= CONTRACT_SCALE.max:
-            raise Refused(text("contract.refused.scale", score=score))
-        await contracts.save_rating(session, check_id, token, norm_key, score)
-        invite = await contracts.invite_for(session, check_id, person.id or 0)
-        assert invite is not None
-        invite.answered = True  # who answered, never what: for response rates
-        session.add(invite)
-        return Reply(update=await _rerender(session, check, token, person))
+    score = int(raw)
+    if not CONTRACT_SCALE.min <= score <= CONTRACT_SCALE.max:
+        raise Refused(text("contract.refused.scale", score=score))
+    return score
 
 
-async def on_comment(services: Services, event: ActionEvent) -> Reply:
-    comment = event.inputs.get(view.COMMENT_INPUT, "").strip()
-    if not comment:
-        raise Refused(text("contract.check.comment.empty"))
+def _form_ratings(check: ContractCheck, inputs: Mapping[str, str]) -> dict[str, int]:
+    """The chosen ratings by norm; an empty choice is left unrated."""
+    ratings: dict[str, int] = {}
+    for field, raw in inputs.items():
+        if field == view.COMMENT_INPUT:
+            continue
+        if field not in check.norm_keys:
+            raise Refused(text("contract.refused.input", field=field))
+        if raw.strip():
+            ratings[field] = _score(raw.strip())
+    return ratings
+
+
+def _comment(raw: str) -> str:
+    comment = raw.strip()
     if len(comment) > view.COMMENT_MAX:
         raise Refused(
             text("contract.check.comment.too_long", max=view.COMMENT_MAX, length=len(comment))
         )
+    return comment
+
+
+async def on_open(services: Services, event: ActionEvent) -> Reply:
+    """Rate / Change: the person's private form, read from the open check."""
+    async with services.db.session() as session:
+        check, token, person = await _check_for(session, event, _id(event.value))
+        layout = await _layout(session, check, person)
+        mine = await contracts.ratings_of(session, check.id or 0, token)
+        comment = await contracts.comment_of(session, check.id or 0, token)
+    return Reply(form=layout.form(mine, comment))
+
+
+async def on_submit(services: Services, event: ActionEvent) -> Reply:
+    """The private form, submitted: every rating and the comment in one transaction,
+    all checked before anything is written. The kept message is updated to the
+    person's progress; no notice is stored (it would mark who answered when)."""
+    box = event.inputs.get(view.COMMENT_INPUT)  # None: a form without the box
+    comment = _comment(box or "")
+    async with services.db.session() as session:
+        check, token, person = await _check_for(session, event, _id(event.value))
+        check_id = check.id or 0
+        ratings = _form_ratings(check, event.inputs)
+        saved = await contracts.comment_of(session, check_id, token)
+        if box is not None and not comment and saved:  # storage keeps no way to withdraw it
+            raise Refused(text("contract.check.comment.keep", person.locale))
+        if not ratings and not comment:
+            raise Refused(text("contract.check.form.empty", person.locale))
+        for norm_key, score in ratings.items():
+            await contracts.save_rating(session, check_id, token, norm_key, score)
+        if comment and comment != saved:
+            await contracts.save_comment(session, check_id, token, comment)
+        await _mark_answered(session, check_id, person.id or 0)
+        mine = await contracts.ratings_of(session, check_id, token)
+        update = (await _layout(session, check, person)).message(mine)
+    return Reply(update=update)
+
+
+async def on_rate(services: Services, event: ActionEvent) -> Reply:
+    """One rating by itself (API clients, and the scale buttons of check messages sent
+    before the private form): stored, and the clicked message redrawn without values."""
+    parts = event.value.split(":")
+    if len(parts) != 3 or not parts[0].isdigit():
+        raise Refused(text("contract.refused.unreadable"))
+    check_id, norm_key = int(parts[0]), parts[1]
+    async with services.db.session() as session:
+        check, token, person = await _check_for(session, event, check_id)
+        if norm_key not in check.norm_keys:
+            raise Refused(text("contract.refused.norm"))
+        await contracts.save_rating(session, check_id, token, norm_key, _score(parts[2]))
+        await _mark_answered(session, check_id, person.id or 0)
+        mine = await contracts.ratings_of(session, check_id, token)
+        return Reply(update=(await _layout(session, check, person)).message(mine))
+
+
+async def on_comment(services: Services, event: ActionEvent) -> Reply:
+    """A comment by itself (the Send comment button of check messages sent before the
+    private form): stored, and the message redrawn without it."""
+    comment = _comment(event.inputs.get(view.COMMENT_INPUT, ""))
+    if not comment:
+        raise Refused(text("contract.check.comment.empty"))
     async with services.db.session() as session:
         check, token, person = await _check_for(session, event, _id(event.value))
         await contracts.save_comment(session, check.id or 0, token, comment)
-        update = await _rerender(session, check, token, person)
+        await _mark_answered(session, check.id or 0, person.id or 0)
+        mine = await contracts.ratings_of(session, check.id or 0, token)
+        update = (await _layout(session, check, person)).message(mine)
     return Reply(update=update, notice=text("contract.check.comment.saved", person.locale))
 
 
@@ -102,12 +168,12 @@ async def on_skip(services: Services, event: ActionEvent) -> Reply:
         assert invite is not None
         invite.skipped = True
         session.add(invite)
-    return Reply(
-        update=view.status_message(check_id, text("contract.check.skipped", person.locale))
-    )
+    return Reply(update=status_message(check_id, text("contract.check.skipped", person.locale)))
 
 
 ACTIONS: dict[str, ActionHandler] = {
+    view.OPEN: on_open,
+    view.SUBMIT: on_submit,
     view.RATE: on_rate,
     view.COMMENT: on_comment,
     view.SKIP: on_skip,

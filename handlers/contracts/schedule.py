@@ -20,7 +20,8 @@ from bot.core.events import Refused
 from handlers.commitments.follow_through import contract_report
 from handlers.commitments.schedule import enqueue
 from handlers.context import Services
-from handlers.contracts.view import check_message, results_message, status_message
+from handlers.contracts.check_view import CheckLayout
+from handlers.contracts.view import results_message, status_message
 from handlers.pulse.rounds import rotation
 from handlers.pulse.view import local_time
 from prompts.texts import text
@@ -154,7 +155,7 @@ async def open_check(
         norms = [n for n in version.norms if n["key"] in keys]
         for person in invitees:
             tz = person_timezone(person, team, workspace)
-            message = check_message(check, team.name, norms, tz, {}, locale=person.locale)
+            message = CheckLayout(check, team.name, norms, tz, person.locale).message({})
             key = f"contract-check:{check.id}:invite:{person.id}"
             pid = person.id or 0
             await enqueue(session, key, pid, "contract-check", message, times[pid], check.closes_at)

@@ -1,52 +1,37 @@
-"""How team contracts look in chat: the norms with acknowledgement, the editing form, the
-anonymous contract check and its results — neutral messages only."""
+"""How team contracts look in chat: the norms with acknowledgement, the editing form, a
+check's closing line and results — neutral messages only (the check itself, and its
+private form, in `check_view`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.core.messages import (
     Block,
     Button,
     Buttons,
-    Choice,
     Context,
     Divider,
     Message,
-    Question,
     Text,
     TextInput,
 )
-from handlers.commitments.follow_through import (
-    CONTRACT_SCALE,
-    ContractCheckComments,
-    ContractCheckResult,
-)
-from handlers.pulse.view import local_time
+from handlers.commitments.follow_through import ContractCheckComments, ContractCheckResult
+from handlers.contracts.check_view import check_ref
 from prompts.texts import text
-from storage.contracts.models import ContractCheck, ContractVersion
+from storage.contracts.models import ContractVersion
 
 ACK = "contract.ack"
 EDIT = "contract.edit"
 SAVE = "contract.save"
-RATE = "contract.rate"
-COMMENT = "contract.comment"
-SKIP = "contract.skip"
 NORMS_INPUT = "norms"
-COMMENT_INPUT = "comment"
-COMMENT_MAX = 1000
 MAX_NORMS = 10
 NORM_MAX = 200
 
 
 def contract_ref(team_id: int) -> str:
     return f"contract:{team_id}"
-
-
-def check_ref(check_id: int) -> str:
-    return f"contract-check:{check_id}"
 
 
 def contract_message(
@@ -129,81 +114,6 @@ def form_message(
             Context(lines=(text("contract.form.context", locale, version=next_version),)),
         ),
     )
-
-
-def check_message(
-    check: ContractCheck,
-    team_name: str,
-    norms: Sequence[dict[str, str]],
-    tz: ZoneInfo,
-    mine: dict[str, int],
-    comment: str | None = None,
-    locale: str = "en",
-) -> Message:
-    """One row of 1–5 buttons per norm asked, the person's own ratings shown to them alone."""
-    assert check.id is not None
-    scale = CONTRACT_SCALE
-    answered = sum(1 for n in norms if n["key"] in mine)
-    progress = text(
-        "contract.check.progress",
-        locale,
-        answered=answered,
-        total=len(norms),
-        closes=local_time(check.closes_at, tz),
-    )
-    choices = tuple(Choice(value=str(p), label=str(p)) for p in scale.points)
-    blocks: list[Block] = [
-        Text(text=text("contract.check.heading", locale, team=team_name), style="heading"),
-        Text(text=text("contract.check.intro", locale)),
-    ]
-    for norm in norms:
-        blocks.append(
-            Question(
-                action_id=RATE,
-                prompt=norm["text"],
-                choices=choices,
-                selected=str(mine[norm["key"]]) if norm["key"] in mine else None,
-                value_prefix=f"{check.id}:{norm['key']}:",
-                low_label=scale.anchor_for(scale.min, locale),
-                high_label=scale.anchor_for(scale.max, locale),
-            )
-        )
-    if norms and answered == len(norms):
-        blocks.append(Text(text=text("contract.check.done", locale), style="notice"))
-    privacy = "anonymous" if check.privacy == "anonymous" else "confidential"
-    blocks += [
-        TextInput(
-            input_id=COMMENT_INPUT,
-            label=text("contract.check.comment.label", locale),
-            placeholder=text(
-                "contract.check.comment.placeholder", locale, threshold=check.min_comments
-            ),
-            multiline=True,
-            value=comment or "",
-            max_length=COMMENT_MAX,
-        ),
-        Buttons(
-            buttons=(
-                Button(
-                    action_id=COMMENT,
-                    value=str(check.id),
-                    label=text("contract.check.button.comment", locale),
-                ),
-                Button(
-                    action_id=SKIP,
-                    value=str(check.id),
-                    label=text("contract.check.button.skip", locale),
-                ),
-            )
-        ),
-        Context(
-            lines=(
-                progress,
-                text(f"contract.check.{privacy}", locale, threshold=check.min_respondents),
-            )
-        ),
-    ]
-    return Message(ref=check_ref(check.id), text=progress, blocks=tuple(blocks))
 
 
 def status_message(check_id: int, note: str) -> Message:

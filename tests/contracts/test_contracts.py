@@ -25,13 +25,8 @@ from storage.core.models import OutboxMessage, Person
 from tests.conftest import reset_postgres
 from tests.support.clock import FakeClock
 from tests.support.commitments import _run_until
+from tests.support.contracts import NORMS, latest, rate, texts
 from tests.support.pulse_fixtures import Org, running_org
-
-NORMS = [
-    "We disagree in the room, not after.",
-    "We ask for help early.",
-    "We say what we see, kindly.",
-]
 
 
 async def _write_contract(org: Org, norms: list[str], handle: str = "cora") -> dict[str, Any]:
@@ -55,33 +50,6 @@ async def _rows(org: Org, model: Any) -> list[Any]:
         return list((await session.exec(select(model))).all())
 
 
-def _latest(messages: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
-    found = [m for m in messages if m["ref"].startswith(prefix)]
-    assert found, f"no message {prefix}"
-    return found[-1]
-
-
-def _texts(message: dict[str, Any]) -> str:
-    blocks = message["message"]["blocks"]
-    return " | ".join(
-        b.get("text") or " ".join(b.get("lines", []))
-        for b in blocks
-        if b["type"] in ("text", "context")
-    )
-
-
-async def _rate(org: Org, handle: str, score: int) -> int:
-    message = _latest(await org.messages(handle), "contract-check:")
-    check_id = int(message["ref"].split(":")[1])
-    for block in message["message"]["blocks"]:
-        if block["type"] == "question":
-            status, body = await org.click(
-                handle, "contract.rate", f"{block['value_prefix']}{score}", message_id=message["id"]
-            )
-            assert status == 200, body
-    return check_id
-
-
 async def test_contract_written_acknowledged_and_versioned(
     tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -90,8 +58,8 @@ async def test_contract_written_acknowledged_and_versioned(
         assert "Saved version 1" in body["messages"][0]["message"]["text"]  # the form, replaced
         [version] = await _rows(org, ContractVersion)
         assert [n["text"] for n in version.norms] == NORMS
-        ask = _latest(await org.messages("ana"), "contract:")
-        assert "We ask for help early." in _texts(ask)
+        ask = latest(await org.messages("ana"), "contract:")
+        assert "We ask for help early." in texts(ask)
         asked = {m.person_id for m in await _rows(org, OutboxMessage) if m.kind == "contract-ack"}
         assert asked == {org.ids[h] for h in ("ana", "ben", "chloe", "dev")}  # not coach, admin
 
@@ -101,7 +69,7 @@ async def test_contract_written_acknowledged_and_versioned(
             assert status == 200, body
         assert len(await _rows(org, ContractAck)) == 1
         status, body = await org.say("cora", "contract")
-        roster = _texts(body["messages"][-1])
+        roster = texts(body["messages"][-1])
         assert (
             "Acknowledged by 1 of 4" in roster and "Not yet acknowledged: Ben, Chloe, Dev" in roster
         )
@@ -136,15 +104,15 @@ async def test_contract_written_acknowledged_and_versioned(
         status, body = await org.click("ana", "contract.ack", str(version.id))
         assert status == 409 and "now version 2" in body["error"]
         status, body = await org.say("cora", "contract")
-        assert "Acknowledged by 0 of 4" in _texts(body["messages"][-1])
-        ask = _latest(await org.messages("ana"), "contract:")
-        assert "We decide, then commit." in _texts(ask)
+        assert "Acknowledged by 0 of 4" in texts(body["messages"][-1])
+        ask = latest(await org.messages("ana"), "contract:")
+        assert "We decide, then commit." in texts(ask)
         status, _ = await org.click(
             "ana", "contract.ack", str(versions[1].id), message_id=ask["id"]
         )
         assert status == 200
         status, body = await org.say("ana", "contract")
-        assert "You acknowledged version 2" in _texts(body["messages"][-1])
+        assert "You acknowledged version 2" in texts(body["messages"][-1])
 
 
 async def _check_loop(org: Org) -> None:
@@ -157,21 +125,23 @@ async def _check_loop(org: Org) -> None:
 
     # Only two answer: the check closes with everything withheld.
     for handle, score in (("ana", 4), ("ben", 5)):
-        await _rate(org, handle, score)
-        await _rate(org, handle, score)  # a double click stores one rating
-    status, body = await org.click("cora", "contract.rate", f"{check.id}:{check.norm_keys[0]}:3")
-    assert status == 409 and "not sent to you" in body["error"]
-    status, body = await org.click("ana", "contract.rate", f"{check.id}:{check.norm_keys[0]}:6")
-    assert status == 409 and "from 1 to 5" in body["error"]
-    status, body = await org.click("ana", "contract.rate", f"{check.id}:not_a_norm:3")
-    assert status == 409 and "not part of this check" in body["error"]
+        await rate(org, handle, score)
+        await rate(org, handle, score)  # a resent form stores one rating per norm
+    first = check.norm_keys[0]
+    for handle, inputs, reason in (
+        ("cora", {first: "3"}, "not sent to you"),
+        ("ana", {first: "6"}, "from 1 to 5"),
+        ("ana", {"not_a_norm": "3"}, "'not_a_norm', which is not a norm of this check"),
+    ):
+        status, body = await org.click(handle, "contract.submit", str(check.id), inputs=inputs)
+        assert status == 409 and reason in body["error"], body
     assert len(await _rows(org, ContractRating)) == 4
     status, body = await org.say("cora", "contract close")
     assert status == 200 and "2 of 4 answered" in body["notice"], body
     results = await contract_results(org.app.services, org.ids["team"])
     assert [r.mean for r in results] == [None, None]
     assert all("results show from 3" in (r.withheld or "") for r in results)
-    status, body = await org.click("chloe", "contract.rate", f"{check.id}:{check.norm_keys[0]}:3")
+    status, body = await org.click("chloe", "contract.submit", str(check.id), inputs={first: "3"})
     assert status == 409 and "has closed" in body["error"]
 
     # The second check rotates to the next norms; three answer: shown, comments withheld.
@@ -181,19 +151,19 @@ async def _check_loop(org: Org) -> None:
     second = max(await _rows(org, ContractCheck), key=lambda c: c.number)
     assert second.norm_keys != check.norm_keys
     for handle, score in (("ana", 2), ("ben", 4), ("chloe", 5)):
-        await _rate(org, handle, score)
+        await rate(org, handle, score)
     status, body = await org.click(
-        "dev", "contract.comment", f"{second.id}", inputs={"comment": "We still relitigate."}
+        "dev", "contract.submit", f"{second.id}", inputs={"comment": "We still relitigate."}
     )
     assert status == 200, body
     status, body = await org.say("cora", "contract close")
-    assert status == 200 and "3 of 4 answered" in body["notice"]
-    latest = [
+    assert status == 200 and "4 of 4 answered" in body["notice"]  # a comment is an answer
+    check_two = [
         r for r in await contract_results(org.app.services, org.ids["team"]) if r.check_number == 2
     ]
-    assert [r.respondents for r in latest] == [3, 3]
-    assert latest[0].mean == pytest.approx(11 / 3) and latest[0].withheld is None
-    assert latest[0].percent_of_max == pytest.approx((11 / 3 - 1) / 4 * 100)
+    assert [r.respondents for r in check_two] == [3, 3]
+    assert check_two[0].mean == pytest.approx(11 / 3) and check_two[0].withheld is None
+    assert check_two[0].percent_of_max == pytest.approx((11 / 3 - 1) / 4 * 100)
     [_, notes] = await contract_comments(org.app.services, org.ids["team"])
     assert notes.comments is None and "comments show from 5" in (notes.withheld or "")
 
@@ -206,10 +176,10 @@ async def _check_loop(org: Org) -> None:
         )
     assert columns == {"id", "check_id", "respondent", "norm_key", "score"}
     await org.app.sender.drain()
-    results_message = _latest(await org.messages("cora"), "contract-results:")
-    assert "3.7 of 5" in _texts(results_message)
-    closed = _latest(await org.messages("ana"), "contract-check:")
-    assert "closed" in _texts(closed) and not [
+    results_message = latest(await org.messages("cora"), "contract-results:")
+    assert "3.7 of 5" in texts(results_message)
+    closed = latest(await org.messages("ana"), "contract-check:")
+    assert "closed" in texts(closed) and not [
         b for b in closed["message"]["blocks"] if b["type"] == "question"
     ]
 

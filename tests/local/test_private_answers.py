@@ -4,7 +4,6 @@ against its limit without being cut, and no stored message holds a value (#13, #
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from bot.app import Pulsecoach, build_web_app
 from handlers.pulse.rounds import open_round
 from tests.local.test_browser import CHROMIUM_ARGS, _chromium
 from tests.support.clock import FakeClock
+from tests.support.contracts import kept
 from tests.support.pulse_fixtures import ITEMS, build_org
 
 try:
@@ -65,14 +65,6 @@ async def page(running: Running) -> AsyncIterator[Page]:
             assert errors == [], f"JavaScript errors on the page: {errors}"
         finally:
             await browser.close()
-
-
-async def _stored(app: Pulsecoach) -> str:
-    """Every stored message of the chat and the outbox, as JSON text."""
-    async with app.db.engine.connect() as connection:
-        rows = (await connection.execute(text("SELECT payload FROM local_message"))).all()
-        rows += (await connection.execute(text("SELECT payload FROM outbox_message"))).all()
-    return "\n".join(r[0] if isinstance(r[0], str) else json.dumps(r[0]) for r in rows)
 
 
 async def test_an_anonymous_pulse_is_answered_in_the_private_form(
@@ -126,6 +118,6 @@ async def test_an_anonymous_pulse_is_answered_in_the_private_form(
         comments = (await connection.execute(text("SELECT text FROM pulse_open_comment"))).all()
     assert answers == dict(zip(ITEMS, SCORES, strict=True))
     assert [c[0] for c in comments] == [COMMENT]
-    stored = await _stored(running.app)
+    stored = await kept(running.app)
     assert COMMENT not in stored and '"selected"' not in stored
     assert '"question"' not in stored and "quiet voices" not in stored
