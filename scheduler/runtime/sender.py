@@ -1,12 +1,10 @@
 """The outbox sender: claims due messages and hands them to their channel.
 
 Messages go out in lanes, one per workspace (so per channel, and per Slack team, whose
-posts are paced): in order and one at a time within a lane, lanes side by side. A
-workspace with a fan-out of thousands queued then holds back only itself.
-
-Within a lane, fresh messages go in order, one at a time, and beside them a second
-stream sends the ones being retried: an uncertain Slack post is checked (tier-3 calls
-with their own pace) while the fresh posts go on, rather than after all of them.
+posts are paced), lanes side by side: a fan-out of thousands holds back only its own
+workspace. Within a lane fresh messages go in order, and beside them a second stream
+sends those being retried (an uncertain Slack post is checked with tier-3 calls of
+their own pace while the fresh posts go on, not after all of them).
 
 Every process sends. A paced channel's lane (Slack: its limit is per workspace, and
 each process's pacer knows only its own posts) goes out from one process at a time,
@@ -40,7 +38,7 @@ from scheduler.runtime.drain import DrainResult, DrainState, Pace, Retried
 from scheduler.runtime.leases import LaneLeases, Lease
 from storage.core import directory, outbox
 from storage.core.db import Database
-from storage.core.models import OutboxMessage, OutboxStatus
+from storage.core.models import ChatAddress, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +49,7 @@ LEASE = timedelta(seconds=30)
 # A lane hands back the rest of its batch once less than this is left of the lease:
 # room for the message under way (a slow channel, a timeout) to finish inside it.
 LEASE_MARGIN = 10.0
-# Lanes sending at once in this process, across all workspaces (mostly waiting on
-# their workspace's pace: cheap).
+# Lanes sending at once in this process (mostly waiting on their workspace's pace).
 CONCURRENCY = 32
 # The retry stream's claim: rows being checked take a tier-3 call or two each (~1.2 s).
 RETRY_BATCH = 5
@@ -257,9 +254,8 @@ class Sender:
         lease: Lease | None,
         pace: Pace,
     ) -> bool:
-        """Send a claim, up to PIPELINE messages under way at once (each person's in
-        order): one message's database work overlaps the next one's wait for its slot,
-        so a lane keeps its channel's pace on a busy machine. Whatever is not sent
+        """Send a claim, PIPELINE messages under way at once (each person's in order):
+        one's database work overlaps the next one's wait for its slot. What is not sent
         (stopping, the claim's lease nearly out, our lane lease gone) is handed back.
         False when the stream must stop."""
         deadline = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
@@ -267,6 +263,8 @@ class Sender:
         last_of: dict[int, asyncio.Task[None]] = {}
         tasks: list[asyncio.Task[None]] = []
         unsent: list[int] = []
+        async with self.db.session() as session:  # one query a claim, not one a row
+            addresses = await directory.active_addresses(session, [r.person_id for r in claimed])
 
         async def send(row: OutboxMessage, before: asyncio.Task[None] | None) -> None:
             try:
@@ -280,7 +278,9 @@ class Sender:
                     return
                 counted = state.result.retried
                 try:
-                    retry_after = await self._send_one(row, state.result)
+                    retry_after = await self._send_one(
+                        row, state.result, addresses.get(row.person_id)
+                    )
                 except Fenced:
                     pace.stopped = pace.fenced = True
                     unsent.append(row.id or 0)
@@ -325,12 +325,12 @@ class Sender:
         """More lanes held than our share (a process joined): hand this one over."""
         return self.leases.shared and len(self.leases.held) > state.share
 
-    async def _send_one(self, row: OutboxMessage, result: DrainResult) -> float | None:
-        """Deliver one message and record the outcome; the seconds the channel asked us
-        to wait before the next, if it did."""
+    async def _send_one(
+        self, row: OutboxMessage, result: DrainResult, address: ChatAddress | None
+    ) -> float | None:
+        """Deliver one message to `address` (read with the claim) and record the outcome;
+        the seconds the channel asked us to wait before the next, if it did."""
         assert row.id is not None
-        async with self.db.session() as session:
-            address = await directory.active_address(session, row.person_id)
         if address is None or address.channel not in self.messengers:
             reason = "no active chat address" if address is None else f"{address.channel} is off"
             await self._final(row.id, OutboxStatus.FAILED, reason, "-", result)

@@ -97,6 +97,19 @@ async def active_address(session: AsyncSession, person_id: int) -> ChatAddress |
     return (await session.exec(query)).first()
 
 
+async def active_addresses(session: AsyncSession, person_ids: list[int]) -> dict[int, ChatAddress]:
+    """`active_address` of many people in one query (a claim's worth of messages)."""
+    if not person_ids:
+        return {}
+    query = (
+        select(ChatAddress)
+        .where(col(ChatAddress.person_id).in_(person_ids), col(ChatAddress.active).is_(True))
+        .order_by(col(ChatAddress.id).desc())
+    )
+    # Newest first, so each person's first (lowest id) address is the one that stays.
+    return {address.person_id: address for address in (await session.exec(query)).all()}
+
+
 async def deactivate_address(
     session: AsyncSession, person_id: int, channel: str, reason: str
 ) -> None:
