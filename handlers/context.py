@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.core.events import ActionEvent, Refused, Reply, TextEvent
@@ -32,13 +33,14 @@ class Services:
     public_url: str = ""
     # The digests' LLM port (an adapter from bot/llm/); None: the fallback summary only.
     summarizer: Summarizer | None = None
-    # Pulse clicks, stored a batch at a time (one per process: it owns the batching).
-    answers: AnswerDesk = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def answers(self) -> AnswerDesk:
+        """Pulse clicks, stored a batch at a time (one desk per Services: it owns the
+        batching). Made on first use: a read command never loads it."""
         from handlers.pulse.answers import AnswerDesk
 
-        self.answers = AnswerDesk(self.db, self.instruments)
+        return AnswerDesk(self.db, self.instruments)
 
 
 ActionHandler = Callable[[Services, ActionEvent], Awaitable[Reply]]
