@@ -61,26 +61,35 @@ INSTALL_REASONS = (UNINSTALLED, REVOKED, UNAUTHORISED_REASON, NOT_INSTALLED)
 
 
 class _Bolt(AsyncApp):
-    """bolt, but a payload its matchers cannot read (a block_actions without actions)
-    is acknowledged and ignored once its signature checks out: bolt itself would raise
-    reading it, answer 500, and Slack would send it again."""
+    """bolt, without its own signature check on the way the HTTP route comes in: the
+    route (mount.py) has checked the signature on the raw bytes, and the payload's
+    shape, before it builds the request (inbound.py), and calls `dispatch_checked`.
+
+    Any other way in (Socket Mode's handler; anything calling `async_dispatch`) still
+    has both checks: bolt's signature check (which lets Socket Mode pass, it has no
+    signatures), then the shape check, where a payload bolt's matchers could not read
+    (a block_actions without actions) is acknowledged and ignored: bolt itself would
+    raise reading it, answer 500, and Slack would send it again."""
 
     def __init__(self, ignore: Callable[[str], None], **options: Any) -> None:
-        super().__init__(**options)
+        super().__init__(**options, request_verification_enabled=False)
         self._ignore = ignore
         self._verify = AsyncRequestVerification(options.get("signing_secret") or "")
 
-    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
-        why = unreadable(req.body)
-        if why is None:
-            return await super().async_dispatch(req)
+    async def dispatch_checked(self, req: AsyncBoltRequest) -> BoltResponse:
+        """For a request whose signature and payload were checked already (inbound.py)."""
+        return await super().async_dispatch(req)
 
-        async def acknowledge() -> BoltResponse:
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        async def checked() -> BoltResponse:
+            why = unreadable(req.body)
+            if why is None:
+                return await self.dispatch_checked(req)
             self._ignore(why)
             return BoltResponse(status=200, body="")
 
         return await self._verify.async_process(
-            req=req, resp=BoltResponse(status=200), next=acknowledge
+            req=req, resp=BoltResponse(status=200), next=checked
         )
 
 
@@ -130,7 +139,7 @@ class SlackChannel:
 
     # ------------------------------------------------------------------ setup
 
-    def _build(self, public_url: str) -> AsyncApp:
+    def _build(self, public_url: str) -> _Bolt:
         config, store = self.link.config, self.link.store
         common: dict[str, Any] = {
             "name": "pulsecoach",

@@ -3,7 +3,8 @@
 1. The signature is checked on the raw bytes, before anything is parsed: an unsigned,
    tampered or stale request is refused (401) whatever its body, with one log line at
    most (`Refusals` keeps a flood quiet).
-2. The body is parsed as bolt would parse it; what is not a JSON object is a 400.
+2. The body is parsed as bolt would parse it; what is not a JSON object is a 400. Bolt
+   is handed the parsed body (`bolt_request`) rather than parsing it again.
 3. Its shape is checked where bolt's context builder, its matchers and our listeners
    read it (`problem`). Slack itself never sends such a payload, but it is signed: it
    is acknowledged (200, else Slack retries it) and ignored, never a 500.
@@ -15,10 +16,12 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slack_bolt.request.internals import parse_body
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.slack.body import read
 
 log = logging.getLogger(__name__)
 
@@ -123,30 +126,47 @@ def verify(
     return None
 
 
-def parse(raw: bytes, content_type: str | None) -> tuple[str, dict[str, Any]]:
-    """The body as text and as bolt will read it; `Malformed` when it is neither."""
+def parse(raw: bytes, content_type: str | None) -> tuple[str, dict[str, Any], str | None]:
+    """The body as text, as bolt will read it, and the JSON text it was read from (None
+    for a plain form); `Malformed` when it is no payload."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Malformed("the body is not UTF-8 text") from None
     try:
-        body = parse_body(text, content_type.split(";")[0] if content_type else None)
+        body, source = read(text, content_type.split(";")[0] if content_type else None)
     except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
         raise Malformed("the body is neither JSON nor a form with a JSON payload") from None
     if not isinstance(body, dict):
         raise Malformed("the payload is not a JSON object")
-    return text, body
+    return text, body, source
 
 
-def problem(body: dict[str, Any]) -> str | None:
-    """What in a parsed payload bolt or our listeners could not read, or None."""
-    return _types(body, TOP, "") or _required(body) or _nested(body) or _strings(body)
+def problem(body: dict[str, Any], source: str | None = None) -> str | None:
+    """What in a parsed payload bolt or our listeners could not read, or None. `source`
+    is the JSON text the body was read from, where there is one (see `_strings`)."""
+    return _types(body, TOP, "") or _required(body) or _nested(body) or _strings(body, source)
+
+
+def bolt_request(
+    text: str, body: dict[str, Any], query: str, headers: Mapping[str, str]
+) -> AsyncBoltRequest:
+    """The AsyncBoltRequest bolt would build from the text, built from the body parsed
+    already: bolt parses a str body (the form, the JSON) every time, but takes a dict
+    as it is in Socket Mode. Built as such, then made the HTTP request it is: the raw
+    text kept (a lazy listener's copy parses it again) and the mode bolt checks."""
+    normalized: dict[str, str | Sequence[str]] = dict(headers)
+    request = AsyncBoltRequest(body=body, query=query, headers=normalized, mode="socket_mode")
+    request.raw_body = text
+    request.mode = "http"
+    return request
 
 
 def _types(obj: Mapping[str, Any], table: Mapping[str, tuple[type, ...]], at: str) -> str | None:
-    for key, allowed in table.items():
-        if key in obj and not isinstance(obj[key], allowed):
-            return f"{at}{key} is a {type(obj[key]).__name__}"
+    for key, value in obj.items():  # a payload has fewer keys than TOP lists
+        allowed = table.get(key)
+        if allowed is not None and not isinstance(value, allowed):
+            return f"{at}{key} is a {type(value).__name__}"
     return None
 
 
@@ -260,9 +280,38 @@ def _required(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _strings(body: dict[str, Any]) -> str | None:
+def _strings(body: dict[str, Any], source: str | None = None) -> str | None:
     """No NUL character (PostgreSQL cannot store one), no string longer than Slack
-    allows, no nesting deeper than Slack's: a walk without recursion."""
+    allows, no nesting deeper than Slack's.
+
+    Read from JSON text (`source`), a body has no NUL where the text has no `\\u0000`
+    (json refuses a raw control character in a string), no string longer than the
+    text, and no container nested deeper than the text has opening brackets: a click
+    passes on the text alone, in ~2 µs, where the walk item by item costs ~20 µs."""
+    if source is None or len(source) > TEXT_MAX or "\\u0000" in source:
+        return _walk(body)
+    if source.count("{") + source.count("[") > DEPTH_MAX and _deeper(body):
+        return f"nested deeper than {DEPTH_MAX} levels"
+    return None
+
+
+def _deeper(body: dict[str, Any]) -> bool:
+    """A container at depth DEPTH_MAX (the body's is 0): one level at a time."""
+    level: list[Any] = [body]
+    for _ in range(DEPTH_MAX):
+        level = [
+            item
+            for value in level
+            for item in (value.values() if isinstance(value, dict) else value)
+            if isinstance(item, dict | list)
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _walk(body: dict[str, Any]) -> str | None:
+    """Every string and container, without recursion."""
     stack: list[tuple[Any, int]] = [(body, 0)]
     while stack:
         value, depth = stack.pop()

@@ -13,7 +13,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from bot.channel import Wiring
@@ -128,16 +127,15 @@ async def slack_events(request: web.Request) -> web.Response:
         inbound.REFUSALS.refused(why, request.remote)
         return web.Response(status=401, text="invalid request signature")
     try:
-        text, body = inbound.parse(raw, request.headers.get("Content-Type"))
+        text, body, source = inbound.parse(raw, request.headers.get("Content-Type"))
     except inbound.Malformed as malformed:
         return web.Response(status=400, text=str(malformed))
-    wrong = inbound.problem(body)
+    wrong = inbound.problem(body, source)
     if wrong is not None:  # signed, so Slack's: acknowledged, else it comes again
         channel.interactions.ignore(kind_of(body), f"malformed: {wrong}")
         return web.Response(status=200)
-    headers: dict[str, str | Sequence[str]] = dict(request.headers)
-    req = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
-    return await to_aiohttp_response(await channel.bolt.async_dispatch(req))
+    req = inbound.bolt_request(text, body, request.query_string, request.headers)
+    return await to_aiohttp_response(await channel.bolt.dispatch_checked(req))
 
 
 async def slack_install(request: web.Request) -> web.Response:

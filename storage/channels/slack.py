@@ -166,22 +166,23 @@ async def message_at(session: AsyncSession, person_id: int, ref: str) -> SlackMe
 
 
 async def begin_post(session: AsyncSession, person_id: int, ref: str, now: datetime) -> None:
-    """Mark a post as under way before making it: if its outcome is lost (timeout, crash),
-    the next attempt knows to look for it first."""
-    existing = await message_at(session, person_id, ref)
-    row = existing or SlackMessage(person_id=person_id, ref=ref)
-    row.ts = None
-    row.attempted_at = now
-    row.updated_at = now
-    session.add(row)
+    """Marked under way before posting: its outcome lost (a timeout), the next try looks."""
+    await _locate(session, person_id, ref, {"ts": None, "attempted_at": now, "updated_at": now})
 
 
 async def record_post(
     session: AsyncSession, person_id: int, ref: str, channel: str, ts: str
 ) -> None:
-    row = await message_at(session, person_id, ref) or SlackMessage(person_id=person_id, ref=ref)
-    row.channel, row.ts, row.attempted_at, row.updated_at = channel, ts, None, utcnow()
-    session.add(row)
+    done = {"channel": channel, "ts": ts, "attempted_at": None, "updated_at": utcnow()}
+    await _locate(session, person_id, ref, done)
+
+
+async def _locate(session: AsyncSession, person_id: int, ref: str, values: dict[str, Any]) -> None:
+    """An upsert: read then inserted, two posts with one ref at once (two `help` DMs from
+    one person) would both insert, and one would break the unique constraint."""
+    insert = insert_for(session.get_bind().dialect.name)(SQLModel.metadata.tables["slack_message"])
+    upsert = insert.values(person_id=person_id, ref=ref, **values).on_conflict_do_update
+    await session.exec(upsert(index_elements=["person_id", "ref"], set_=values))
 
 
 async def forget_post(session: AsyncSession, person_id: int, ref: str) -> None:

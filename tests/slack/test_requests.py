@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.middleware.request_verification.async_request_verification import (
+    AsyncRequestVerification,
+)
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -94,6 +98,35 @@ async def test_valid_tampered_and_stale_signatures(org: SlackOrg) -> None:
     assert response.status == 200
     await org.settle()
     assert len(org.standin.opened) == 1
+
+
+async def test_bolt_checks_signatures_itself_only_off_the_checked_route(org: SlackOrg) -> None:
+    """The route checks the signature before bolt (401 above), so bolt's own check is
+    off for it; what reaches bolt another way is still checked: an unsigned or
+    tampered HTTP request is refused, a Socket Mode payload (never signed) is not."""
+    bolt = org.channel.bolt
+    assert not any(isinstance(m, AsyncRequestVerification) for m in bolt._async_middleware_list)
+    await open_pulse(org)
+    button = answer_button(org.standin.dm("UANA")[0])
+    payload = block_action("UANA", button["action_id"], button["value"], response_url="")
+    body = interactive_body(payload)
+    signed = signed_headers(body)
+    unsigned = {"Content-Type": signed["Content-Type"]}
+    tampered = {**signed, "X-Slack-Signature": "v0=" + "0" * 64}
+    for headers in (unsigned, tampered):
+        response = await bolt.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+        assert response.status == 401
+    broken = interactive_body({**payload, "actions": []})  # no action: bolt could not match
+    response = await bolt.async_dispatch(AsyncBoltRequest(body=broken, headers=unsigned))
+    assert response.status == 401  # the signature before the shape
+    response = await bolt.async_dispatch(AsyncBoltRequest(body=body, headers=signed))
+    assert response.status == 200
+    await org.settle()
+    assert len(org.standin.opened) == 1
+    socket = AsyncBoltRequest(body=payload, mode="socket_mode")
+    assert (await bolt.async_dispatch(socket)).status == 200
+    await org.settle()
+    assert len(org.standin.opened) == 2
 
 
 async def test_answers_go_in_a_private_modal_and_the_message_shows_progress_only(

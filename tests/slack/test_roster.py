@@ -19,6 +19,7 @@ from bot.slack.link import SlackConfig, SlackLink
 from bot.slack.roster import DEACTIVATED, Roster
 from scheduler.runtime.leader import LeaderLock
 from storage.channels import slack as slack_store
+from storage.channels.slack_models import SlackMessage
 from storage.core.db import Database
 from storage.core.models import ChatAddress, Person, Workspace
 from tests.support.clock import FakeClock
@@ -177,6 +178,28 @@ async def test_message_locations_mark_posts_under_way(any_db: Database) -> None:
         assert await slack_store.dm_channel(session, ids["ana"]) == "DUANA"
         await slack_store.forget_post(session, ids["ana"], "pulse:1")  # posted: kept
         assert await slack_store.message_at(session, ids["ana"], "pulse:1") is not None
+
+
+async def test_two_posts_with_one_ref_at_once_both_mark_it(any_db: Database) -> None:
+    """Two `help` DMs from one person answered at once: each marks its post under way
+    (an upsert), where a read then an insert broke the unique constraint."""
+    ids = await people(any_db, ("ana", None, "UANA"))
+    now = datetime.now(UTC)
+
+    async def post(ts: str) -> None:
+        async with any_db.session() as session:
+            await slack_store.begin_post(session, ids["ana"], "help", now)
+            # Long enough for the other to mark too: a read-then-insert would have
+            # found nothing in both, and both would insert at the commit.
+            await asyncio.sleep(0.2)
+        async with any_db.session() as session:
+            await slack_store.record_post(session, ids["ana"], "help", "DUANA", ts)
+
+    await asyncio.gather(post("1.000100"), post("1.000200"))
+    async with any_db.session() as session:
+        rows = (await session.exec(select(SlackMessage))).all()
+    assert [(r.ref, r.channel) for r in rows] == [("help", "DUANA")]
+    assert rows[0].ts in ("1.000100", "1.000200") and rows[0].attempted_at is None
 
 
 async def _zone_of(db: Database, person_id: int) -> str | None:
