@@ -4,12 +4,11 @@ failures into "try again" and "this address is gone".
 
 Nothing is sent twice: before a post, its (person, ref) is marked as under way; when
 the outcome is unknown (timeout, 5xx, a crash) the next attempt looks for the message
-in the conversation — every post carries its ref as message metadata — and updates it
-instead of posting again.
+in the conversation (every post carries its ref as metadata) instead of posting again.
 
 A picture Slack cannot fetch by URL, when the message names its bytes, follows a fresh
-post as a file in the message's thread (see files.py): once, on the attempt that posted
-the message; an upload that fails is logged and never fails or repeats the delivery.
+post as a file in its thread (files.py): once, on the attempt that posted the message;
+an upload that fails is logged and never fails or repeats the delivery.
 """
 
 from __future__ import annotations
@@ -59,19 +58,11 @@ GONE = {
     "messages_tab_disabled",
 }
 # The workspace's token no longer works: every address in it is gone until a reinstall.
-UNAUTHORISED = {
-    "not_authed",
-    "invalid_auth",
-    "account_inactive",
-    "token_revoked",
-    "token_expired",
-    "no_permission",
-    "team_access_not_granted",
-    "team_not_found",
-    "ekm_access_denied",
-    "missing_scope",
-    "org_login_required",
-}
+UNAUTHORISED = set(
+    "not_authed invalid_auth account_inactive token_revoked token_expired no_permission "
+    "team_access_not_granted team_not_found ekm_access_denied missing_scope "
+    "org_login_required".split()
+)
 # Our payload was refused: worth one try as plain text before retrying later.
 BAD_PAYLOAD = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
 # Slack's own trouble; the post may or may not have happened.
@@ -122,8 +113,12 @@ class SlackMessenger:
             return await self._post(token, team, user, person_id, message)
         async with self.db.session() as session:
             known = await slack_store.message_at(session, person_id, message.ref)
-        channel, ts = (known.channel, known.ts) if known else (None, None)
-        if known is not None and ts is None:
+            if known is None:  # the usual case, a fresh post: marked in the same go
+                await slack_store.begin_post(session, person_id, message.ref, datetime.now(UTC))
+        if known is None:
+            return await self._post(token, team, user, person_id, message, marked=True)
+        channel, ts = known.channel, known.ts
+        if ts is None:
             channel, ts, version = await self._find_posted(
                 token, team, user, person_id, message.ref
             )
@@ -178,12 +173,19 @@ class SlackMessenger:
         return token
 
     async def _post(
-        self, token: str, team: str, user: str, person_id: int, message: Message
+        self,
+        token: str,
+        team: str,
+        user: str,
+        person_id: int,
+        message: Message,
+        marked: bool = False,  # the caller marked it under way already
     ) -> Delivery:
         rendered = render_message(message)
         payload = rendered.payload()
-        async with self.db.session() as session:
-            await slack_store.begin_post(session, person_id, message.ref, datetime.now(UTC))
+        if not marked:
+            async with self.db.session() as session:
+                await slack_store.begin_post(session, person_id, message.ref, datetime.now(UTC))
         args: dict[str, Any] = {
             "token": token,
             "channel": user,
