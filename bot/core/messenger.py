@@ -58,7 +58,10 @@ class Messenger(Protocol):
     """`paced`: the channel limits posts per workspace and paces them in this process,
     so a workspace's lane goes out from one process at a time, the holder of its lease
     (see scheduler/runtime/leases.py), which asks `check_fence()` before each call; an
-    unpaced channel's lanes go out from every process."""
+    unpaced channel's lanes go out from every process. A paced channel may also say
+    `handover_seconds`: how long after another process stopped sending a lane the new
+    holder waits before its first call (one slot of the pace, so that the platform's
+    window never sees the two processes' posts closer than the pace)."""
 
     channel: str
     paced: bool

@@ -98,6 +98,9 @@ class SlackMessenger:
         self.link = link
         self.db = link.db
         self.images = images  # the bytes behind Image.attachment keys, for uploads
+        # A lane taken over from another process waits one post's slot after it stopped
+        # (see Messenger): Slack counts the workspace's minute, our pacer only our posts.
+        self.handover_seconds = 60.0 / link.pacer.per_minute["chat.postMessage"]
 
     async def deliver(
         self, person_id: int, address: dict[str, Any], message: Message, fresh: bool = False

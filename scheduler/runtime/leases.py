@@ -39,6 +39,9 @@ class Lease:
     workspace_id: int
     token: int
     until: float  # monotonic: when this process must have stopped sending
+    # Another process held the lane until this many seconds before we took it (None:
+    # nobody else, or long ago): the channel's pacer here knows none of its posts.
+    others_stopped: float | None = None
 
     def left(self) -> float:
         return self.until - time.monotonic()
@@ -75,10 +78,11 @@ class LaneLeases:
         else:
             asked = time.monotonic()
             async with self.db.session() as session:
-                token = await lanes.take(session, workspace_id, self.node, self.seconds)
-            if token is None:
+                taken = await lanes.take(session, workspace_id, self.node, self.seconds)
+            if taken is None:
                 return None
-            lease = Lease(workspace_id, token, asked + self.seconds)
+            token, others_stopped = taken
+            lease = Lease(workspace_id, token, asked + self.seconds, others_stopped)
         self.held[workspace_id] = lease
         return lease
 

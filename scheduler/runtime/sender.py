@@ -186,6 +186,9 @@ class Sender:
             lease = await self.leases.take(lane)
             if lease is None:
                 return False  # another process sends this lane
+            if lease.others_stopped is not None:  # theirs moments ago: one slot apart
+                settle = getattr(self.messengers.get(state.channels[lane]), "handover_seconds", 0)
+                await asyncio.sleep(max(0.0, settle - lease.others_stopped))
         fence = FENCE.set((lambda: self.leases.may_send(lease)) if lease else None)
         retried = Retried()
         main = asyncio.create_task(self._stream(lane, state, lease, False, retried=retried))

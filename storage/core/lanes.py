@@ -19,12 +19,17 @@ _FORGET = text(
 _LIVE = text(
     "SELECT count(*) FROM lane_node WHERE seen_at > clock_timestamp() - make_interval(secs => :s)"
 )
+# The CTE reads the row as it was before the statement: who held the lane last, and
+# how long ago their lease ended (released when they stopped, or run out).
 _TAKE = text(
+    "WITH before AS (SELECT holder, expires_at FROM lane_lease WHERE workspace_id = :w) "
     "INSERT INTO lane_lease (workspace_id, holder, token, expires_at) "
     "VALUES (:w, :node, 1, clock_timestamp() + make_interval(secs => :s)) "
     "ON CONFLICT (workspace_id) DO UPDATE SET holder = excluded.holder, "
     "token = lane_lease.token + 1, expires_at = excluded.expires_at "
-    "WHERE lane_lease.expires_at < clock_timestamp() RETURNING token"
+    "WHERE lane_lease.expires_at < clock_timestamp() RETURNING token, "
+    "(SELECT extract(epoch FROM clock_timestamp() - expires_at) FROM before "
+    "WHERE holder <> :node)"
 )
 _RENEW = text(
     "UPDATE lane_lease SET expires_at = clock_timestamp() + make_interval(secs => :s) "
@@ -47,14 +52,19 @@ async def heartbeat(session: AsyncSession, node: str, live_seconds: float) -> in
     )
 
 
-async def take(session: AsyncSession, workspace_id: int, node: str, seconds: float) -> int | None:
+async def take(
+    session: AsyncSession, workspace_id: int, node: str, seconds: float
+) -> tuple[int, float | None] | None:
     """The lane's lease for `seconds` if nobody holds it (or theirs ran out): the new
-    fencing token, or None."""
+    fencing token and, when another node held the lane before, how many seconds ago
+    its lease ended; None when the lane is another's."""
     found = await (await session.connection()).execute(
         _TAKE, {"w": workspace_id, "node": node, "s": seconds}
     )
-    token = found.scalar()
-    return int(token) if token is not None else None
+    row = found.first()
+    if row is None:
+        return None
+    return int(row[0]), (None if row[1] is None else float(row[1]))
 
 
 async def renew(

@@ -241,6 +241,31 @@ async def test_a_paced_lane_goes_from_its_lease_holder_and_unpaced_ones_from_any
     assert sender.leases.held == {}  # an emptied lane's lease is handed back
 
 
+async def test_a_lane_taken_over_from_another_process_waits_one_slot_first(
+    pg_db: Database, clock: FakeClock
+) -> None:
+    """The platform counts a workspace's posts over its window; the new holder's pacer
+    knows none of the old holder's, so its first post keeps one slot of the pace
+    (`handover_seconds`) after the other process stopped. Its own lane again: no wait."""
+    people = await _workspace(pg_db, "TA", "slack", 2)
+    await _enqueue(pg_db, people, 1, clock.now())
+    lane = await _workspace_id(pg_db, "TA")
+    slack = PacedChannel("slack", {}, paced=True)
+    slack.handover_seconds = 0.6  # type: ignore[attr-defined]
+    other = LaneLeases(pg_db)  # another process, which sent the lane until now
+    held = await other.take(lane)
+    assert held is not None and held.others_stopped is None  # nobody held it before
+    await other.release(held)
+    stopped = time.monotonic()
+    sender = Sender(pg_db, clock, {"slack": slack})
+    assert (await sender.drain()).sent == 2
+    first = min(slack.at.values())
+    assert first - stopped >= 0.5  # one slot, less the database's and our clocks' skew
+    assert sender.leases.held == {}  # handed back when the lane emptied
+    mine = await sender.leases.take(lane)  # its own lane again: nothing to wait for
+    assert mine is not None and mine.others_stopped is None
+
+
 async def _workspace_id(db: Database, key: str) -> int:
     async with db.session() as session:
         found = (await session.exec(select(Workspace).where(Workspace.key == key))).one()
