@@ -1,11 +1,14 @@
 """The retention period (#13): per workspace (`retention_months`, default 24), raw
-answers and comments of closed rounds, commitment reflections, the local chat history
-and the texts of digests sent are purged once older than the period; the figures stay.
+answers and comments of closed rounds, ratings and comments of closed contract checks,
+commitment reflections, the local chat history and the texts of digests sent are purged
+once older than the period; the figures stay.
 
 Before a round's answers go, its figures are stored as results show them
 (handlers/pulse/kept.py), in the same transaction, so results, trends and digests read
-the same afterwards. Each transaction removes at most `batch` rows: an interrupted run
-resumes where it stopped, and a second run finds nothing. The leader runs it daily
+the same afterwards; a contract check's likewise before its ratings go
+(handlers/contracts/kept.py), so its results, follow-through and digests do. Each
+transaction removes at most `batch` rows: an interrupted run resumes where it stopped,
+and a second run finds nothing. The leader runs it daily
 (`FEATURE.jobs`); `pulsecoach retention run [--dry-run]` on demand. The audit row names
 kinds and counts, never data."""
 
@@ -17,10 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.events import Refused
+from handlers.commitments.follow_through import check_figures
 from handlers.context import Services
+from handlers.contracts import kept as check_kept
 from handlers.pulse import kept
 from handlers.pulse.results import round_summary
 from handlers.pulse.rounds import instrument_for
+from storage.contracts import retention as check_retention
 from storage.core import audit, retention
 from storage.core.models import Workspace
 
@@ -50,6 +56,7 @@ class Purged:
     before: datetime
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(retention.KINDS, 0))
     rounds: int = 0  # rounds whose figures were kept
+    checks: int = 0  # contract checks whose figures were kept
 
     @property
     def total(self) -> int:
@@ -104,6 +111,34 @@ async def _purge_rounds(services: Services, done: Purged, workspace_id: int, bat
                 done.rounds += 1
 
 
+def _check_figures(due: check_retention.DueCheck) -> dict[str, object] | None:
+    """The check's figures as its results compute them; None when they cannot be (its
+    ratings contradict it): results could not show them either, and the ratings go."""
+    version = due.version
+    keys = due.check.norm_keys
+    norms = [n for n in (version.norms if version else []) if n["key"] in keys]
+    try:
+        figures = check_figures(due.check, norms, due.ratings, due.invited)
+    except ValueError as error:
+        log.warning("contract check %s: no figures kept (%s)", due.check.id, error)
+        return None
+    return check_kept.to_json(figures)
+
+
+async def _purge_checks(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+    while True:
+        async with services.db.session() as session:
+            due = await check_retention.checks_due(session, workspace_id, done.before, batch)
+            if not due:
+                return
+            for one in due:
+                ratings = await check_retention.purge_check(
+                    session, one.check.id or 0, _check_figures(one)
+                )
+                done.counts[retention.CONTRACT_RATINGS] += ratings
+                done.checks += 1
+
+
 async def _purge_workspace(services: Services, workspace: Workspace, batch: int) -> Purged:
     now = services.clock.now()
     done = Purged(
@@ -112,6 +147,7 @@ async def _purge_workspace(services: Services, workspace: Workspace, batch: int)
     workspace_id = workspace.id or 0
     try:
         await _purge_rounds(services, done, workspace_id, batch)
+        await _purge_checks(services, done, workspace_id, batch)
         for kind in _ROWS:
             while True:
                 async with services.db.session() as session:
@@ -133,6 +169,7 @@ async def _purge_workspace(services: Services, workspace: Workspace, batch: int)
                     before=done.before.isoformat(),
                     removed={kind: n for kind, n in done.counts.items() if n},
                     rounds_kept=done.rounds,
+                    checks_kept=done.checks,
                 )
     return done
 
