@@ -181,11 +181,12 @@ async def _still_open(session: AsyncSession, check_id: int) -> bool:
 
 async def save_rating(
     session: AsyncSession, check_id: int, respondent: str, norm_key: str, score: int
-) -> None:
+) -> bool:
     """Insert or change one rating of an open check, held apart until the close; a
-    double click or a retry stores one row. A check closed meanwhile stores nothing."""
+    double click or a retry stores one row. A check closed meanwhile stores nothing:
+    False."""
     if not await _still_open(session, check_id):
-        return
+        return False
     table = SQLModel.metadata.tables["contract_open_rating"]
     statement = (
         insert_for(session.get_bind().dialect.name)(table)
@@ -195,6 +196,7 @@ async def save_rating(
         )
     )
     await session.exec(statement)
+    return True
 
 
 async def ratings_of(session: AsyncSession, check_id: int, respondent: str) -> dict[str, int]:
@@ -205,11 +207,11 @@ async def ratings_of(session: AsyncSession, check_id: int, respondent: str) -> d
     return {key: score for key, score in (await session.exec(query)).all()}
 
 
-async def save_comment(session: AsyncSession, check_id: int, respondent: str, text: str) -> None:
+async def save_comment(session: AsyncSession, check_id: int, respondent: str, text: str) -> bool:
     """Insert or change the respondent's comment on an open check, held apart until the
-    close; a check closed meanwhile stores nothing."""
+    close; a check closed meanwhile stores nothing: False."""
     if not await _still_open(session, check_id):
-        return
+        return False
     table = SQLModel.metadata.tables["contract_open_comment"]
     statement = (
         insert_for(session.get_bind().dialect.name)(table)
@@ -217,6 +219,7 @@ async def save_comment(session: AsyncSession, check_id: int, respondent: str, te
         .on_conflict_do_update(index_elements=["check_id", "respondent"], set_={"text": text})
     )
     await session.exec(statement)
+    return True
 
 
 async def comment_of(session: AsyncSession, check_id: int, respondent: str) -> str | None:
