@@ -179,9 +179,9 @@ async def close_check(services: Services, check_id: int, actor: str = "scheduler
     late messages, replace everyone's copy of the check, then send the results to the
     coach (and the team, where the contract shares them), and scrub the database of
     what the open check left in its files. All of it here, whether or not a sender is
-    running: the local chat's copies of the check (whose versions counted each
-    person's clicks, and whose buttons showed their choices) go in the close's
-    transaction; the outbox then delivers the closing note as a new message."""
+    running: the local chat's copies of the check (whose versions and update times
+    counted each person's saves) go in the close's transaction; the outbox then
+    delivers the closing note as a new message."""
     now = services.clock.now()
     async with services.db.session() as session:
         check = await contracts.check(session, check_id)

@@ -11,7 +11,6 @@ rating or a comment; per-person versions of the check's message."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,8 @@ from handlers.contracts.schedule import close_check
 from storage.contracts.models import TeamContract
 from storage.core import anonymity
 from storage.core.db import Database
-from tests.contracts.test_contracts import NORMS, _write_contract
 from tests.support.clock import FakeClock
+from tests.support.contracts import open_contract_check, open_form
 from tests.support.pulse_fixtures import Org, running_org
 from tests.support.sealed import (
     count_rows,
@@ -65,45 +64,36 @@ async def org(any_db: Database, tmp_path: Path, clock: FakeClock) -> AsyncIterat
 
 
 async def _answer_check(org: Org) -> Secrets:
-    await _write_contract(org, NORMS)
+    check = await open_contract_check(org.app, org.ids["team"])
     async with org.app.db.session() as session:
         for row in (await session.exec(select(TeamContract))).all():
             row.team_sees_results = False  # the coach's results hold the comments
             session.add(row)
-    status, body = await org.say("cora", "contract check")
-    assert status == 200 and "sent to 8 people" in body["notice"], body
-    await org.app.sender.drain()
-    secrets = Secrets()
+    secrets = Secrets(check_id=check.id or 0, norms=tuple(check.norm_keys))
     async with org.app.db.engine.connect() as connection:
-        secrets.check_id, secrets.key = (
-            await connection.execute(text("SELECT check_id, key FROM contract_check_key"))
-        ).one()
-        norms = (
-            await connection.execute(
-                text("SELECT norm_keys FROM contract_check WHERE id = :c"), {"c": secrets.check_id}
-            )
+        secrets.key = (
+            await connection.execute(text("SELECT key FROM contract_check_key"))
         ).scalar_one()
-    secrets.norms = tuple(norms if isinstance(norms, list) else json.loads(norms))
     for handle in EIGHT:
         secrets.tokens[handle] = anonymity.anonymous_token(
             secrets.key, secrets.check_id, org.ids[handle]
         )
-    # Answering in a known order through the handlers: both ratings (some change one),
-    # then a comment (some resend it).
+    # Answering in a known order through both paths: a single rating (API clients and
+    # older messages), then the private form (twice for some: a change and a resend).
     for n, handle in enumerate(reversed(EIGHT)):
-        clicks = [(secrets.norms[0], 6 - PAIRS[handle][0])] if n % 2 else []
-        clicks += list(zip(secrets.norms, PAIRS[handle], strict=True))
-        for norm, score in clicks:
-            status, body = await org.click(
-                handle, "contract.rate", f"{secrets.check_id}:{norm}:{score}"
-            )
+        if n % 2:
+            value = f"{secrets.check_id}:{secrets.norms[0]}:{6 - PAIRS[handle][0]}"
+            status, body = await org.click(handle, "contract.rate", value)
             assert status == 200, body
+        message, form = await open_form(org, handle)
+        inputs = dict(zip(secrets.norms, map(str, PAIRS[handle]), strict=True))
         for _ in range(1 + n % 2):
             status, body = await org.click(
                 handle,
-                "contract.comment",
-                str(secrets.check_id),
-                inputs={"comment": COMMENTS[handle]},
+                form["action_id"],
+                form["value"],
+                message_id=message["id"],
+                inputs=inputs | {"comment": COMMENTS[handle]},
             )
             assert status == 200, body
         secrets.order.append(handle)
@@ -121,11 +111,18 @@ def _who(ratings: list[tuple[int, str, str, int]], norms: tuple[str, ...]) -> di
     }
 
 
+def _never_a_value(stored: str) -> None:
+    assert '"selected": "' not in stored
+    assert not [c for c in COMMENTS.values() if c in stored]
+
+
 @pytest.mark.parametrize("sender", ["running", "stopped"])
 async def test_nothing_in_the_database_links_a_person_to_a_rating_after_close(
     org: Org, sender: str
 ) -> None:
     secrets = await _answer_check(org)
+    # While open, no stored message version holds a rating or a comment.
+    _never_a_value(await stored_messages(org.app.db, [org.ids[h] for h in EIGHT]))
     closed = await close_check(org.app.services, secrets.check_id, "person:cora")
     assert "8 of 8 answered" in closed
     if sender == "running":
@@ -168,9 +165,14 @@ async def test_nothing_in_the_database_links_a_person_to_a_rating_after_close(
     )
     assert set(left.values()) == {0}
     assert versions in (None, 1)
-    invitees = await stored_messages(db, [org.ids[h] for h in EIGHT])
-    assert '"selected": "' not in invitees
-    assert not [c for c in COMMENTS.values() if c in invitees]
+    _never_a_value(await stored_messages(db, [org.ids[h] for h in EIGHT]))
+    async with db.engine.connect() as connection:
+        notices = (
+            await connection.execute(
+                text("SELECT count(*) FROM local_message WHERE ref LIKE 'notice:%'")
+            )
+        ).scalar()
+    assert notices == 0  # no per-person "saved" notice in inbox order
     everyone = await stored_messages(db, None)
     live = {c: everyone.count(c) for c in COMMENTS.values()}  # the coach's results
 

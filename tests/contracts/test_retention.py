@@ -21,8 +21,8 @@ from handlers.home import retention
 from storage.contracts import retention as check_retention
 from storage.core.models import Workspace
 from tests.conftest import reset_postgres
-from tests.contracts.test_contracts import NORMS, _rate, _write_contract
 from tests.support.clock import FakeClock
+from tests.support.contracts import open_contract_check, rate
 from tests.support.digests import SIX
 from tests.support.pulse_fixtures import Org, running_org
 from tests.support.retention import raw, seed
@@ -91,12 +91,9 @@ async def test_a_sealed_check_reads_the_same_once_its_ratings_are_purged(
     tmp_path: Path, clock: FakeClock, database: str
 ) -> None:
     async with _org(tmp_path, clock, database) as org:
-        await _write_contract(org, NORMS)
-        status, body = await org.say("cora", "contract check")
-        assert status == 200, body
-        await org.app.sender.drain()
+        check_id = (await open_contract_check(org.app, org.ids["team"])).id or 0
         for n, handle in enumerate(SIX[:4]):
-            check_id = await _rate(org, handle, 1 + n)
+            await rate(org, handle, 1 + n)
         await close_check(org.app.services, check_id)
         before = await _figures(org)
         assert [r["mean"] for r in before["results"]] == [pytest.approx(2.5)] * 2
