@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Refused
 from handlers.commitments.follow_through import check_figures
@@ -31,6 +35,7 @@ from storage.core import audit, retention
 from storage.core.models import Workspace
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 500
 ACTOR = "system:retention"
@@ -96,19 +101,34 @@ def _figures(services: Services, due: retention.DueRound) -> dict[str, object] |
     return kept.to_json(summary)
 
 
-async def _purge_rounds(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+async def _each_due(
+    services: Services,
+    due: Callable[[AsyncSession], Awaitable[Sequence[T]]],
+    purge: Callable[[AsyncSession, T], Awaitable[None]],
+) -> None:
+    """Purge what `due` finds, a batch per transaction, until it finds nothing."""
     while True:
         async with services.db.session() as session:
-            due = await retention.rounds_due(session, workspace_id, done.before, batch)
-            if not due:
+            found = await due(session)
+            if not found:
                 return
-            for one in due:
-                answers, comments = await retention.purge_round(
-                    session, one.round.id or 0, _figures(services, one)
-                )
-                done.counts[retention.PULSE_ANSWERS] += answers
-                done.counts[retention.PULSE_COMMENTS] += comments
-                done.rounds += 1
+            for one in found:
+                await purge(session, one)
+
+
+async def _purge_rounds(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+    async def due(session: AsyncSession) -> list[retention.DueRound]:
+        return await retention.rounds_due(session, workspace_id, done.before, batch)
+
+    async def purge(session: AsyncSession, one: retention.DueRound) -> None:
+        answers, comments = await retention.purge_round(
+            session, one.round.id or 0, _figures(services, one)
+        )
+        done.counts[retention.PULSE_ANSWERS] += answers
+        done.counts[retention.PULSE_COMMENTS] += comments
+        done.rounds += 1
+
+    await _each_due(services, due, purge)
 
 
 def _check_figures(due: check_retention.DueCheck) -> dict[str, object] | None:
@@ -126,17 +146,15 @@ def _check_figures(due: check_retention.DueCheck) -> dict[str, object] | None:
 
 
 async def _purge_checks(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
-    while True:
-        async with services.db.session() as session:
-            due = await check_retention.checks_due(session, workspace_id, done.before, batch)
-            if not due:
-                return
-            for one in due:
-                ratings = await check_retention.purge_check(
-                    session, one.check.id or 0, _check_figures(one)
-                )
-                done.counts[retention.CONTRACT_RATINGS] += ratings
-                done.checks += 1
+    async def due(session: AsyncSession) -> list[check_retention.DueCheck]:
+        return await check_retention.checks_due(session, workspace_id, done.before, batch)
+
+    async def purge(session: AsyncSession, one: check_retention.DueCheck) -> None:
+        ratings = await check_retention.purge_check(session, one.check.id or 0, _check_figures(one))
+        done.counts[retention.CONTRACT_RATINGS] += ratings
+        done.checks += 1
+
+    await _each_due(services, due, purge)
 
 
 async def _purge_workspace(services: Services, workspace: Workspace, batch: int) -> Purged:

@@ -12,11 +12,10 @@ rating or a comment; per-person versions of the check's message."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from handlers.contracts.schedule import close_check
@@ -25,17 +24,19 @@ from storage.core import anonymity
 from storage.core.db import Database
 from tests.support.clock import FakeClock
 from tests.support.contracts import open_contract_check, open_form
-from tests.support.pulse_fixtures import Org, running_org
+from tests.support.pulse_fixtures import Org
 from tests.support.sealed import (
+    EIGHT,
+    Secrets,
     count_rows,
     first_seen,
     no_secret_in_files,
     one_writer,
+    org_on,
     physical_order,
     stored_messages,
 )
 
-EIGHT = ("ana", "ben", "chloe", "dev", "eve", "finn", "gus", "hana")
 # Distinct ratings per person for the check's two norms (1-5), and a distinct comment each.
 PAIRS = {h: (1 + n % 5, 1 + (n * 2 + n // 5) % 5) for n, h in enumerate(EIGHT)}
 COMMENTS = {
@@ -44,22 +45,9 @@ COMMENTS = {
 }
 
 
-@dataclass
-class Secrets:
-    """What only the open check knew."""
-
-    check_id: int = 0
-    norms: tuple[str, ...] = ()
-    key: str = ""
-    tokens: dict[str, str] = field(default_factory=dict)  # handle -> HMAC token
-    order: list[str] = field(default_factory=list)  # who answered first, second, ...
-
-
 @pytest.fixture
 async def org(any_db: Database, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Org]:
-    url = make_url(any_db.url)
-    plain = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
-    async with running_org(tmp_path, clock, executives=EIGHT, database_url=plain) as running:
+    async with org_on(any_db, tmp_path, clock) as running:
         yield running
 
 
@@ -69,24 +57,24 @@ async def _answer_check(org: Org) -> Secrets:
         for row in (await session.exec(select(TeamContract))).all():
             row.team_sees_results = False  # the coach's results hold the comments
             session.add(row)
-    secrets = Secrets(check_id=check.id or 0, norms=tuple(check.norm_keys))
+    secrets = Secrets(collection_id=check.id or 0, asked=tuple(check.norm_keys))
     async with org.app.db.engine.connect() as connection:
         secrets.key = (
             await connection.execute(text("SELECT key FROM contract_check_key"))
         ).scalar_one()
     for handle in EIGHT:
         secrets.tokens[handle] = anonymity.anonymous_token(
-            secrets.key, secrets.check_id, org.ids[handle]
+            secrets.key, secrets.collection_id, org.ids[handle]
         )
     # Answering in a known order through both paths: a single rating (API clients and
     # older messages), then the private form (twice for some: a change and a resend).
     for n, handle in enumerate(reversed(EIGHT)):
         if n % 2:
-            value = f"{secrets.check_id}:{secrets.norms[0]}:{6 - PAIRS[handle][0]}"
+            value = f"{secrets.collection_id}:{secrets.asked[0]}:{6 - PAIRS[handle][0]}"
             status, body = await org.click(handle, "contract.rate", value)
             assert status == 200, body
         message, form = await open_form(org, handle)
-        inputs = dict(zip(secrets.norms, map(str, PAIRS[handle]), strict=True))
+        inputs = dict(zip(secrets.asked, map(str, PAIRS[handle]), strict=True))
         for _ in range(1 + n % 2):
             status, body = await org.click(
                 handle,
@@ -123,7 +111,7 @@ async def test_nothing_in_the_database_links_a_person_to_a_rating_after_close(
     secrets = await _answer_check(org)
     # While open, no stored message version holds a rating or a comment.
     _never_a_value(await stored_messages(org.app.db, [org.ids[h] for h in EIGHT]))
-    closed = await close_check(org.app.services, secrets.check_id, "person:cora")
+    closed = await close_check(org.app.services, secrets.collection_id, "person:cora")
     assert "8 of 8 answered" in closed
     if sender == "running":
         await org.app.sender.drain()
@@ -145,10 +133,10 @@ async def test_nothing_in_the_database_links_a_person_to_a_rating_after_close(
         versions = (
             await connection.execute(
                 text("SELECT max(version) FROM local_message WHERE ref = :r"),
-                {"r": f"contract-check:{secrets.check_id}"},
+                {"r": f"contract-check:{secrets.collection_id}"},
             )
         ).scalar()
-    who = _who(ratings, secrets.norms)  # type: ignore[arg-type]
+    who = _who(ratings, secrets.asked)  # type: ignore[arg-type]
     assert sorted(who.values()) == sorted(EIGHT) and len(ratings) == 16
     assert sorted(c[2] for c in comments) == sorted(COMMENTS.values())
     # Tokens: fresh, not the HMAC ones, and a comment's never a rating's.

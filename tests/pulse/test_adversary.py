@@ -14,27 +14,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from handlers.pulse.close import close_team_round
 from handlers.pulse.rounds import open_round
 from storage.core.db import Database
 from tests.support.clock import FakeClock
-from tests.support.pulse_fixtures import ITEMS, Org, running_org
+from tests.support.pulse_fixtures import ITEMS, Org
 from tests.support.sealed import (
+    EIGHT,
+    Secrets,
     count_rows,
     first_seen,
     no_secret_in_files,
     one_writer,
+    org_on,
     physical_order,
     stored_messages,
 )
 
-EIGHT = ("ana", "ben", "chloe", "dev", "eve", "finn", "gus", "hana")
 # Distinct answers per person (scores 1-7), and a distinct comment each.
 SCORES = {h: [1 + (n + i * (n % 3 + 1)) % 7 for i in range(7)] for n, h in enumerate(EIGHT)}
 COMMENTS = {
@@ -43,28 +44,16 @@ COMMENTS = {
 }
 
 
-@dataclass
-class Secrets:
-    """What only the open round knew."""
-
-    round_id: int = 0
-    key: str = ""
-    tokens: dict[str, str] = field(default_factory=dict)  # handle -> HMAC token
-    order: list[str] = field(default_factory=list)  # who answered first, second, ...
-
-
 @pytest.fixture
 async def org(any_db: Database, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Org]:
-    url = make_url(any_db.url)
-    plain = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
-    async with running_org(tmp_path, clock, executives=EIGHT, database_url=plain) as running:
+    async with org_on(any_db, tmp_path, clock) as running:
         yield running
 
 
 async def _answer_round(org: Org) -> Secrets:
     opened = await open_round(org.app.services, "leadership")
     await org.app.sender.drain()
-    secrets = Secrets(round_id=opened.round_id)
+    secrets = Secrets(collection_id=opened.round_id)
     async with org.app.db.engine.connect() as connection:
         secrets.key = (
             await connection.execute(text("SELECT key FROM pulse_round_key"))
@@ -72,7 +61,7 @@ async def _answer_round(org: Org) -> Secrets:
     for handle in EIGHT:
         digest = hmac.new(
             bytes.fromhex(secrets.key),
-            f"{secrets.round_id}:{org.ids[handle]}".encode(),
+            f"{secrets.collection_id}:{org.ids[handle]}".encode(),
             hashlib.sha256,
         )
         secrets.tokens[handle] = digest.hexdigest()[:40]
@@ -82,11 +71,13 @@ async def _answer_round(org: Org) -> Secrets:
         message = await org.pulse_message(handle)
         if n % 2:
             status, body = await org.click(
-                handle, "pulse.answer", f"{secrets.round_id}:{ITEMS[0]}:{8 - SCORES[handle][0]}"
+                handle,
+                "pulse.answer",
+                f"{secrets.collection_id}:{ITEMS[0]}:{8 - SCORES[handle][0]}",
             )
             assert status == 200, body
         status, body = await org.click(
-            handle, "pulse.open", str(secrets.round_id), message_id=message["id"]
+            handle, "pulse.open", str(secrets.collection_id), message_id=message["id"]
         )
         assert status == 200 and "form" in body
         inputs = dict(zip(ITEMS, map(str, SCORES[handle]), strict=True))
@@ -94,7 +85,7 @@ async def _answer_round(org: Org) -> Secrets:
             status, body = await org.click(
                 handle,
                 "pulse.submit",
-                str(secrets.round_id),
+                str(secrets.collection_id),
                 message_id=message["id"],
                 inputs=inputs | {"comment": COMMENTS[handle]},
             )
@@ -177,7 +168,7 @@ async def test_nothing_in_the_database_links_a_person_to_an_answer_after_close(
         versions = (
             await connection.execute(
                 text("SELECT max(version) FROM local_message WHERE ref = :r"),
-                {"r": f"pulse:{secrets.round_id}"},
+                {"r": f"pulse:{secrets.collection_id}"},
             )
         ).scalar()
     assert notices == 0  # no per-person "saved" notice in inbox order

@@ -5,14 +5,40 @@ tests/pulse/test_adversary.py and tests/contracts/test_adversary.py (issue #13).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from storage.core.db import Database
+from tests.support.clock import FakeClock
+from tests.support.pulse_fixtures import Org, running_org
 from tests.support.raw_db import pg_pages, pg_tuples, sqlite_files
 
 CHAT = ("local_message", "outbox_message")
+EIGHT = ("ana", "ben", "chloe", "dev", "eve", "finn", "gus", "hana")
+
+
+@dataclass
+class Secrets:
+    """What only the open round or check knew."""
+
+    collection_id: int = 0  # the round's or check's id
+    asked: tuple[str, ...] = ()  # the items or norms it asked
+    key: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # handle -> HMAC token
+    order: list[str] = field(default_factory=list)  # who answered first, second, ...
+
+
+@asynccontextmanager
+async def org_on(db: Database, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Org]:
+    """An organisation of EIGHT executives, running on `db` (SQLite or PostgreSQL)."""
+    url = make_url(db.url)
+    plain = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
+    async with running_org(tmp_path, clock, executives=EIGHT, database_url=plain) as running:
+        yield running
 
 
 def first_seen(tokens: Sequence[str]) -> list[str]:
