@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Integer, String, cast, func, null, union_all
+from sqlalchemy import Integer, String, cast, exists, func, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -167,16 +167,31 @@ async def invites(session: AsyncSession, check_id: int) -> list[ContractCheckInv
     return list((await session.exec(query.order_by(col(ContractCheckInvite.person_id)))).all())
 
 
-async def _still_open(session: AsyncSession, check_id: int) -> bool:
-    """Whether the check is open, held FOR SHARE on PostgreSQL until this transaction
-    ends: the close's first statement waits for it, and a write after the close finds
-    the check closed (storage/contracts/seal.py). SQLite has one writer at a time."""
-    query = (
-        select(ContractCheck.id)
-        .where(ContractCheck.id == check_id, ContractCheck.status == "open")
-        .with_for_update(read=True)
+async def _store_if_open(
+    session: AsyncSession, table_name: str, values: dict[str, object], keys: list[str]
+) -> bool:
+    """Insert or change one row of an open check's held-apart answers, only while the
+    check is open; whether it was stored. On PostgreSQL the check is first held FOR
+    SHARE until this transaction ends: the close's first statement waits for it, and a
+    write after the close finds the check closed (storage/contracts/seal.py). On SQLite
+    the reads before were outside any transaction: the one INSERT ... SELECT ... WHERE
+    the check is open begins it, waiting for a close that holds the write lock, and
+    then reads the check afresh."""
+    check_id = values["check_id"]
+    held = select(ContractCheck.id).where(
+        ContractCheck.id == check_id, ContractCheck.status == "open"
     )
-    return (await session.exec(query)).first() is not None
+    if (await session.exec(held.with_for_update(read=True))).first() is None:
+        return False
+    table = SQLModel.metadata.tables[table_name]
+    still_open = exists().where(
+        col(ContractCheck.id) == check_id, col(ContractCheck.status) == "open"
+    )
+    rows = sa_select(*(literal(v) for v in values.values())).where(still_open)
+    statement = insert_for(session.get_bind().dialect.name)(table).from_select(list(values), rows)
+    changed = {k: v for k, v in values.items() if k not in keys}
+    result = await session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+    return bool(result.rowcount)
 
 
 async def save_rating(
@@ -185,18 +200,10 @@ async def save_rating(
     """Insert or change one rating of an open check, held apart until the close; a
     double click or a retry stores one row. A check closed meanwhile stores nothing:
     False."""
-    if not await _still_open(session, check_id):
-        return False
-    table = SQLModel.metadata.tables["contract_open_rating"]
-    statement = (
-        insert_for(session.get_bind().dialect.name)(table)
-        .values(check_id=check_id, respondent=respondent, norm_key=norm_key, score=score)
-        .on_conflict_do_update(
-            index_elements=["check_id", "respondent", "norm_key"], set_={"score": score}
-        )
+    values = {"check_id": check_id, "respondent": respondent, "norm_key": norm_key}
+    return await _store_if_open(
+        session, "contract_open_rating", values | {"score": score}, list(values)
     )
-    await session.exec(statement)
-    return True
 
 
 async def ratings_of(session: AsyncSession, check_id: int, respondent: str) -> dict[str, int]:
@@ -210,16 +217,10 @@ async def ratings_of(session: AsyncSession, check_id: int, respondent: str) -> d
 async def save_comment(session: AsyncSession, check_id: int, respondent: str, text: str) -> bool:
     """Insert or change the respondent's comment on an open check, held apart until the
     close; a check closed meanwhile stores nothing: False."""
-    if not await _still_open(session, check_id):
-        return False
-    table = SQLModel.metadata.tables["contract_open_comment"]
-    statement = (
-        insert_for(session.get_bind().dialect.name)(table)
-        .values(check_id=check_id, respondent=respondent, text=text)
-        .on_conflict_do_update(index_elements=["check_id", "respondent"], set_={"text": text})
+    values = {"check_id": check_id, "respondent": respondent}
+    return await _store_if_open(
+        session, "contract_open_comment", values | {"text": text}, list(values)
     )
-    await session.exec(statement)
-    return True
 
 
 async def comment_of(session: AsyncSession, check_id: int, respondent: str) -> str | None:
