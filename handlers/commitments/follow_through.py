@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Services
-from handlers.pulse.scoring import Response, summarize
+from handlers.contracts import kept
 from prompts.instruments import Instrument, Item, Scale
 from prompts.texts import text
 from storage.commitments import queries as commitments
@@ -233,20 +233,39 @@ def norms_instrument(norms: Sequence[dict[str, str]]) -> Instrument:
 class _Closed:
     check: ContractCheck
     norms: list[dict[str, str]]  # the norms it asked about, as worded in its version
-    ratings: list[tuple[str, str, int]]
-    invited: int
+    figures: kept.CheckFigures
     comments: list[str]
 
 
+def check_figures(
+    check: ContractCheck,
+    norms: Sequence[dict[str, str]],
+    ratings: Sequence[tuple[str, str, int]],
+    invited: int,
+) -> kept.CheckFigures:
+    """A closed check's figures from its ratings (what the retention period keeps)."""
+    instrument = norms_instrument(norms) if norms else None
+    return kept.figures(instrument, ratings, invited, check.min_respondents)
+
+
 async def _closed(session: AsyncSession, team_id: int, since: datetime | None) -> list[_Closed]:
-    """Closed checks with their versions, ratings and comments: two queries at most."""
+    """Closed checks with their versions, ratings (or, once the retention period purged
+    them, the figures kept) and comments: three queries at most."""
     checks = await contracts.closed_checks_with_versions(session, team_id, since)
     ratings, texts = await contracts.answers(session, [c.id or 0 for c, _, _ in checks])
+    purged = [cid for cid, rows in ratings.items() if not rows]
+    summaries = await contracts.kept_summaries(session, purged)
     out = []
     for check, version, invited in checks:
         norms = [n for n in (version.norms if version else []) if n["key"] in check.norm_keys]
         rid = check.id or 0
-        out.append(_Closed(check, norms, ratings[rid], invited, texts[rid]))
+        found = summaries.get(rid)
+        figures = (
+            kept.from_json(found)
+            if found is not None
+            else check_figures(check, norms, ratings[rid], invited)
+        )
+        out.append(_Closed(check, norms, figures, texts[rid]))
     return out
 
 
@@ -290,18 +309,12 @@ async def contract_comments(
 def _results(closed_checks: list[_Closed]) -> list[ContractCheckResult]:
     results: list[ContractCheckResult] = []
     for closed in closed_checks:
-        check, norms, rows = closed.check, closed.norms, closed.ratings
-        if not norms:
+        check, norms, summary = closed.check, closed.norms, closed.figures.summary
+        if not norms or summary is None:
             continue
-        summary = summarize(
-            norms_instrument(norms),
-            [Response(r, k, s) for r, k, s in rows if k in {n["key"] for n in norms}],
-            invited=max(closed.invited, len({r for r, _, _ in rows})),
-            threshold=check.min_respondents,
-        )
         for norm in norms:
             stat = (summary.items or {}).get(norm["key"])
-            answered = len({r for r, k, _ in rows if k == norm["key"]})
+            answered = closed.figures.answered.get(norm["key"], 0)
             reason = summary.withheld or (
                 None
                 if stat
@@ -327,7 +340,7 @@ def _results(closed_checks: list[_Closed]) -> list[ContractCheckResult]:
 def _comments(closed_checks: list[_Closed]) -> list[ContractCheckComments]:
     out: list[ContractCheckComments] = []
     for closed in closed_checks:
-        respondents = len({r for r, _, _ in closed.ratings})
+        respondents = closed.figures.respondents
         minimum = closed.check.min_comments
         shown = respondents >= minimum
         out.append(

@@ -4,8 +4,8 @@ One schedule entry per contract, due at whichever comes first: the close of the 
 check, or the earliest member's local send time of the next occurrence. Every member
 gets the check at their own local time; it closes `window_hours` after the last send.
 A check asks one or two norms, rotated so every norm comes round. Anonymity follows the
-pulse approach: ratings are stored under a token keyed by a per-check secret that is
-deleted at close.
+pulse approach: ratings are held apart under a token keyed by a per-check secret, and
+sealed at close (storage/contracts/seal.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.core.events import Refused
 from handlers.commitments.follow_through import contract_report
 from handlers.commitments.schedule import enqueue
 from handlers.context import Services
-from handlers.contracts.check_view import CheckLayout
+from handlers.contracts.check_view import CheckLayout, check_ref
 from handlers.contracts.view import results_message, status_message
 from handlers.pulse.rounds import rotation
 from handlers.pulse.view import local_time
@@ -28,7 +28,9 @@ from prompts.texts import text
 from scheduler.calendar.fired import Fired
 from scheduler.calendar.localtime import Availability, Cadence, PlannedSend, plan_occurrence
 from scheduler.calendar.people import availability, person_timezone
+from storage.channels import local_inbox
 from storage.contracts import queries as contracts
+from storage.contracts import seal
 from storage.contracts.models import ContractCheck, TeamContract
 from storage.core import audit, directory, outbox, schedule
 from storage.core.models import Person, Role, Team
@@ -173,8 +175,13 @@ async def open_check(
 
 
 async def close_check(services: Services, check_id: int, actor: str = "scheduler") -> str:
-    """Close: destroy the key, cancel late messages, replace everyone's copy of the check,
-    then send the results to the coach (and the team, where the contract shares them)."""
+    """Close: seal the ratings and destroy the key (storage/contracts/seal.py), cancel
+    late messages, replace everyone's copy of the check, then send the results to the
+    coach (and the team, where the contract shares them), and scrub the database of
+    what the open check left in its files. All of it here, whether or not a sender is
+    running: the local chat's copies of the check (whose versions and update times
+    counted each person's saves) go in the close's transaction; the outbox then
+    delivers the closing note as a new message."""
     now = services.clock.now()
     async with services.db.session() as session:
         check = await contracts.check(session, check_id)
@@ -187,6 +194,7 @@ async def close_check(services: Services, check_id: int, actor: str = "scheduler
         await contracts.close_check(session, check, now)
         await outbox.cancel_pending(session, f"contract-check:{check_id}:", "the check closed")
         invites = await contracts.invites(session, check_id)
+        await local_inbox.remove(session, [i.person_id for i in invites], check_ref(check_id))
         answered = sum(1 for i in invites if i.answered)
         for invite in invites:
             person = await directory.person(session, invite.person_id)
@@ -218,6 +226,7 @@ async def close_check(services: Services, check_id: int, actor: str = "scheduler
         for person in {p.id: p for p in readers}.values():
             key = f"contract-results:{check_id}:{person.id}"
             await enqueue(session, key, person.id or 0, "contract-results", results, now)
+    await services.db.scrub(seal.SPEC.rewritten, seal.SPEC.vacuumed)
     return text(
         "contract.check.closed_notice",
         number=check.number,

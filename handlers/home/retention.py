@@ -1,11 +1,14 @@
 """The retention period (#13): per workspace (`retention_months`, default 24), raw
-answers and comments of closed rounds, commitment reflections, the local chat history
-and the texts of digests sent are purged once older than the period; the figures stay.
+answers and comments of closed rounds, ratings and comments of closed contract checks,
+commitment reflections, the local chat history and the texts of digests sent are purged
+once older than the period; the figures stay.
 
 Before a round's answers go, its figures are stored as results show them
 (handlers/pulse/kept.py), in the same transaction, so results, trends and digests read
-the same afterwards. Each transaction removes at most `batch` rows: an interrupted run
-resumes where it stopped, and a second run finds nothing. The leader runs it daily
+the same afterwards; a contract check's likewise before its ratings go
+(handlers/contracts/kept.py), so its results, follow-through and digests do. Each
+transaction removes at most `batch` rows: an interrupted run resumes where it stopped,
+and a second run finds nothing. The leader runs it daily
 (`FEATURE.jobs`); `pulsecoach retention run [--dry-run]` on demand. The audit row names
 kinds and counts, never data."""
 
@@ -13,18 +16,26 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.events import Refused
+from handlers.commitments.follow_through import check_figures
 from handlers.context import Services
+from handlers.contracts import kept as check_kept
 from handlers.pulse import kept
 from handlers.pulse.results import round_summary
 from handlers.pulse.rounds import instrument_for
+from storage.contracts import retention as check_retention
 from storage.core import audit, retention
 from storage.core.models import Workspace
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 500
 ACTOR = "system:retention"
@@ -50,6 +61,7 @@ class Purged:
     before: datetime
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(retention.KINDS, 0))
     rounds: int = 0  # rounds whose figures were kept
+    checks: int = 0  # contract checks whose figures were kept
 
     @property
     def total(self) -> int:
@@ -89,19 +101,60 @@ def _figures(services: Services, due: retention.DueRound) -> dict[str, object] |
     return kept.to_json(summary)
 
 
-async def _purge_rounds(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+async def _each_due(
+    services: Services,
+    due: Callable[[AsyncSession], Awaitable[Sequence[T]]],
+    purge: Callable[[AsyncSession, T], Awaitable[None]],
+) -> None:
+    """Purge what `due` finds, a batch per transaction, until it finds nothing."""
     while True:
         async with services.db.session() as session:
-            due = await retention.rounds_due(session, workspace_id, done.before, batch)
-            if not due:
+            found = await due(session)
+            if not found:
                 return
-            for one in due:
-                answers, comments = await retention.purge_round(
-                    session, one.round.id or 0, _figures(services, one)
-                )
-                done.counts[retention.PULSE_ANSWERS] += answers
-                done.counts[retention.PULSE_COMMENTS] += comments
-                done.rounds += 1
+            for one in found:
+                await purge(session, one)
+
+
+async def _purge_rounds(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+    async def due(session: AsyncSession) -> list[retention.DueRound]:
+        return await retention.rounds_due(session, workspace_id, done.before, batch)
+
+    async def purge(session: AsyncSession, one: retention.DueRound) -> None:
+        answers, comments = await retention.purge_round(
+            session, one.round.id or 0, _figures(services, one)
+        )
+        done.counts[retention.PULSE_ANSWERS] += answers
+        done.counts[retention.PULSE_COMMENTS] += comments
+        done.rounds += 1
+
+    await _each_due(services, due, purge)
+
+
+def _check_figures(due: check_retention.DueCheck) -> dict[str, object] | None:
+    """The check's figures as its results compute them; None when they cannot be (its
+    ratings contradict it): results could not show them either, and the ratings go."""
+    version = due.version
+    keys = due.check.norm_keys
+    norms = [n for n in (version.norms if version else []) if n["key"] in keys]
+    try:
+        figures = check_figures(due.check, norms, due.ratings, due.invited)
+    except ValueError as error:
+        log.warning("contract check %s: no figures kept (%s)", due.check.id, error)
+        return None
+    return check_kept.to_json(figures)
+
+
+async def _purge_checks(services: Services, done: Purged, workspace_id: int, batch: int) -> None:
+    async def due(session: AsyncSession) -> list[check_retention.DueCheck]:
+        return await check_retention.checks_due(session, workspace_id, done.before, batch)
+
+    async def purge(session: AsyncSession, one: check_retention.DueCheck) -> None:
+        ratings = await check_retention.purge_check(session, one.check.id or 0, _check_figures(one))
+        done.counts[retention.CONTRACT_RATINGS] += ratings
+        done.checks += 1
+
+    await _each_due(services, due, purge)
 
 
 async def _purge_workspace(services: Services, workspace: Workspace, batch: int) -> Purged:
@@ -112,6 +165,7 @@ async def _purge_workspace(services: Services, workspace: Workspace, batch: int)
     workspace_id = workspace.id or 0
     try:
         await _purge_rounds(services, done, workspace_id, batch)
+        await _purge_checks(services, done, workspace_id, batch)
         for kind in _ROWS:
             while True:
                 async with services.db.session() as session:
@@ -133,6 +187,7 @@ async def _purge_workspace(services: Services, workspace: Workspace, batch: int)
                     before=done.before.isoformat(),
                     removed={kind: n for kind, n in done.counts.items() if n},
                     rounds_kept=done.rounds,
+                    checks_kept=done.checks,
                 )
     return done
 

@@ -3,16 +3,20 @@
 Contracts are versioned: editing the norms adds a `contract_version`, and every member is
 asked to acknowledge the current version. Acknowledgements name the person (by nature).
 
-Contract checks follow the pulse approach to anonymity, by schema:
-`contract_rating` and `contract_comment` carry a respondent token, never a person id; in
-anonymous mode the token is an HMAC with the check's key (`contract_check_key`), which is
-deleted when the check closes. Invites say who was asked and whether they answered, never
-what, and ratings carry no timestamp.
+Contract checks follow the pulse approach to anonymity, by schema and in the files:
+while a check is open its ratings and comments are held apart (`contract_open_rating`,
+`contract_open_comment`) under respondent tokens, in anonymous mode an HMAC with the
+check's key (`contract_check_key`); the close seals them (storage/contracts/seal.py) into
+`contract_rating` and `contract_comment` in random order under fresh tokens, and deletes
+the key. Invites say who was asked and whether they answered, never what, and ratings
+carry no timestamp. When the retention period purges a closed check's ratings, its
+figures are kept first in `contract_check_summary`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -125,3 +129,30 @@ class ContractComment(SQLModel, table=True):
     check_id: int = Field(foreign_key="contract_check.id", index=True)
     respondent: str = Field(max_length=64)
     text: str = Field(max_length=1000)
+
+
+class ContractOpenRating(SQLModel, table=True):
+    """A rating of a check still open: held apart until the close seals it."""
+
+    __tablename__ = "contract_open_rating"
+    check_id: int = Field(foreign_key="contract_check.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    norm_key: str = Field(max_length=64, primary_key=True)
+    score: int
+
+
+class ContractOpenComment(SQLModel, table=True):
+    __tablename__ = "contract_open_comment"
+    check_id: int = Field(foreign_key="contract_check.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    text: str = Field(max_length=1000)
+
+
+class ContractCheckSummary(SQLModel, table=True):
+    """A closed check's figures, kept when the retention period purged its ratings
+    (handlers/contracts/kept.py reads and writes `summary`)."""
+
+    __tablename__ = "contract_check_summary"
+    check_id: int = Field(foreign_key="contract_check.id", primary_key=True)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kept_at: datetime = created_column()

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Integer, String, cast, delete, func, null, union_all
+from sqlalchemy import Integer, String, cast, exists, func, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.contracts import seal
 from storage.contracts.models import (
     ContractAck,
     ContractCheck,
     ContractCheckInvite,
     ContractCheckKey,
+    ContractCheckSummary,
     ContractComment,
+    ContractOpenComment,
+    ContractOpenRating,
     ContractRating,
     ContractVersion,
     TeamContract,
@@ -163,51 +167,74 @@ async def invites(session: AsyncSession, check_id: int) -> list[ContractCheckInv
     return list((await session.exec(query.order_by(col(ContractCheckInvite.person_id)))).all())
 
 
+async def _store_if_open(
+    session: AsyncSession, table_name: str, values: dict[str, object], keys: list[str]
+) -> bool:
+    """Insert or change one row of an open check's held-apart answers, only while the
+    check is open; whether it was stored. On PostgreSQL the check is first held FOR
+    SHARE until this transaction ends: the close's first statement waits for it, and a
+    write after the close finds the check closed (storage/contracts/seal.py). On SQLite
+    the reads before were outside any transaction: the one INSERT ... SELECT ... WHERE
+    the check is open begins it, waiting for a close that holds the write lock, and
+    then reads the check afresh."""
+    check_id = values["check_id"]
+    held = select(ContractCheck.id).where(
+        ContractCheck.id == check_id, ContractCheck.status == "open"
+    )
+    if (await session.exec(held.with_for_update(read=True))).first() is None:
+        return False
+    table = SQLModel.metadata.tables[table_name]
+    still_open = exists().where(
+        col(ContractCheck.id) == check_id, col(ContractCheck.status) == "open"
+    )
+    rows = sa_select(*(literal(v) for v in values.values())).where(still_open)
+    statement = insert_for(session.get_bind().dialect.name)(table).from_select(list(values), rows)
+    changed = {k: v for k, v in values.items() if k not in keys}
+    result = await session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+    return bool(result.rowcount)
+
+
 async def save_rating(
     session: AsyncSession, check_id: int, respondent: str, norm_key: str, score: int
-) -> None:
-    """Insert or change one rating; a double click or a retry stores one row."""
-    table = SQLModel.metadata.tables["contract_rating"]
-    statement = (
-        insert_for(session.get_bind().dialect.name)(table)
-        .values(check_id=check_id, respondent=respondent, norm_key=norm_key, score=score)
-        .on_conflict_do_update(
-            index_elements=["check_id", "respondent", "norm_key"], set_={"score": score}
-        )
+) -> bool:
+    """Insert or change one rating of an open check, held apart until the close; a
+    double click or a retry stores one row. A check closed meanwhile stores nothing:
+    False."""
+    values = {"check_id": check_id, "respondent": respondent, "norm_key": norm_key}
+    return await _store_if_open(
+        session, "contract_open_rating", values | {"score": score}, list(values)
     )
-    await session.exec(statement)
 
 
 async def ratings_of(session: AsyncSession, check_id: int, respondent: str) -> dict[str, int]:
-    query = select(ContractRating.norm_key, ContractRating.score).where(
-        ContractRating.check_id == check_id, ContractRating.respondent == respondent
+    """An open check's ratings by this respondent (a sealed check's tokens are no one's)."""
+    query = select(ContractOpenRating.norm_key, ContractOpenRating.score).where(
+        ContractOpenRating.check_id == check_id, ContractOpenRating.respondent == respondent
     )
     return {key: score for key, score in (await session.exec(query)).all()}
 
 
-async def save_comment(session: AsyncSession, check_id: int, respondent: str, text: str) -> None:
-    query = select(ContractComment).where(
-        ContractComment.check_id == check_id, ContractComment.respondent == respondent
+async def save_comment(session: AsyncSession, check_id: int, respondent: str, text: str) -> bool:
+    """Insert or change the respondent's comment on an open check, held apart until the
+    close; a check closed meanwhile stores nothing: False."""
+    values = {"check_id": check_id, "respondent": respondent}
+    return await _store_if_open(
+        session, "contract_open_comment", values | {"text": text}, list(values)
     )
-    row = (await session.exec(query)).first() or ContractComment(
-        check_id=check_id, respondent=respondent, text=text
-    )
-    row.text = text
-    session.add(row)
 
 
 async def comment_of(session: AsyncSession, check_id: int, respondent: str) -> str | None:
-    query = select(ContractComment.text).where(
-        ContractComment.check_id == check_id, ContractComment.respondent == respondent
+    query = select(ContractOpenComment.text).where(
+        ContractOpenComment.check_id == check_id, ContractOpenComment.respondent == respondent
     )
     return (await session.exec(query)).first()
 
 
 async def close_check(session: AsyncSession, row: ContractCheck, now: datetime) -> None:
-    """Close the check and destroy its key: from now on no rating links to a person."""
-    row.status, row.closed_at = "closed", now
-    session.add(row)
-    await session.exec(delete(ContractCheckKey).where(col(ContractCheckKey.check_id) == row.id))
+    """Close the check, sealing its ratings and comments and destroying its key: from
+    now on no rating links to a person. The caller scrubs after the commit
+    (`seal.SPEC.rewritten`, `seal.SPEC.vacuumed`)."""
+    await seal.seal(session, row, now)
 
 
 async def checks_due_to_close(
@@ -278,6 +305,18 @@ async def answers(
         else:
             comments[check_id].append(text)
     return ratings, comments
+
+
+async def kept_summaries(
+    session: AsyncSession, check_ids: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """check id -> the figures kept when its ratings were purged (retention)."""
+    if not check_ids:
+        return {}
+    query = select(ContractCheckSummary).where(
+        col(ContractCheckSummary.check_id).in_(list(check_ids))
+    )
+    return {row.check_id: row.summary for row in (await session.exec(query)).all()}
 
 
 async def all_contracts(session: AsyncSession) -> list[tuple[TeamContract, Team, Workspace]]:

@@ -3,7 +3,7 @@ many, and removing them in one transaction.
 
 Anonymous answers stay: nothing links them to anyone. Confidential-mode answers and
 comments (stable per-person tokens) go, and so do the person's answers held apart in
-rounds still open. References that only say who did something (a commitment's
+rounds and contract checks still open. References that only say who did something (a commitment's
 partner, who wrote a contract version) are cleared, not the rows they sit in."""
 
 from __future__ import annotations
@@ -34,6 +34,16 @@ _DELETED: tuple[tuple[str, str, str], ...] = (
     ("confidential pulse comments", "pulse_comment", "respondent = :t"),
     ("answers in open rounds", "pulse_open_answer", "respondent IN :open"),
     ("comments in open rounds", "pulse_open_comment", "respondent IN :open"),
+    (
+        "ratings in open contract checks",
+        "contract_open_rating",
+        "respondent IN :open OR respondent = :t",
+    ),
+    (
+        "comments in open contract checks",
+        "contract_open_comment",
+        "respondent IN :open OR respondent = :t",
+    ),
     ("messages to them", "outbox_message", "person_id = :p"),
     ("chat history", "local_message", "person_id = :p"),
     ("Slack message references", "slack_message", "person_id = :p"),
@@ -57,8 +67,8 @@ class Erasure:
 
 
 async def _params(session: AsyncSession, person_id: int) -> dict[str, object]:
-    """The person id, confidential token, and their HMAC tokens in rounds still open
-    (the key exists until the close, so those answers still link to them)."""
+    """The person id, confidential token, and their HMAC tokens in rounds and checks
+    still open (the key exists until the close, so those answers still link to them)."""
     keys = await session.exec(  # type: ignore[call-overload]
         text(
             "SELECT k.round_id, k.key FROM pulse_round_key k "
@@ -67,6 +77,14 @@ async def _params(session: AsyncSession, person_id: int) -> dict[str, object]:
         params={"p": person_id},
     )
     open_tokens = [anonymity.anonymous_token(key, rid, person_id) for rid, key in keys.all()]
+    keys = await session.exec(  # type: ignore[call-overload]
+        text(
+            "SELECT k.check_id, k.key FROM contract_check_key k "
+            "JOIN contract_check_invite i ON i.check_id = k.check_id WHERE i.person_id = :p"
+        ),
+        params={"p": person_id},
+    )
+    open_tokens += [anonymity.anonymous_token(key, cid, person_id) for cid, key in keys.all()]
     return {
         "p": person_id,
         "t": anonymity.confidential_token(person_id),

@@ -3,7 +3,8 @@ cutoff and still holds raw data, counted and removed a batch at a time.
 
 Raw data is what a person wrote or answered: closed pulse rounds' answers and comments
 (the round's figures are kept first, in `pulse_round_summary`, by the caller), closed
-contract checks' comments, commitment reflections (the outcome stays: "kept" is an
+contract checks' ratings (their figures kept first, in `contract_check_summary`) and
+comments, commitment reflections (the outcome stays: "kept" is an
 aggregate), the local chat history, and the texts of digests sent (the row stays,
 emptied, so the coach's list of digests and their dates still read). Every statement
 here removes at most `limit` rows, so a purge is many short transactions: interrupted,
@@ -20,7 +21,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.commitments.models import Commitment, CommitmentCheckIn
-from storage.contracts.models import ContractCheck, ContractComment, TeamContract
+from storage.contracts.models import ContractCheck, ContractComment, ContractRating, TeamContract
+from storage.contracts.retention import due_check_ids
 from storage.core.models import LocalMessage, Person, Team, Workspace
 from storage.digests.models import Digest
 from storage.pulse.models import (
@@ -35,15 +37,25 @@ from storage.pulse.models import (
 # The kinds of raw data purged, in the audit row's and the CLI's words.
 PULSE_ANSWERS = "pulse answers"
 PULSE_COMMENTS = "pulse comments"
+CONTRACT_RATINGS = "contract ratings"
 CONTRACT_COMMENTS = "contract comments"
 REFLECTIONS = "commitment reflections"
 CHAT = "chat history"
 DIGESTS = "digest texts"
-KINDS = (PULSE_ANSWERS, PULSE_COMMENTS, CONTRACT_COMMENTS, REFLECTIONS, CHAT, DIGESTS)
+KINDS = (
+    PULSE_ANSWERS,
+    PULSE_COMMENTS,
+    CONTRACT_RATINGS,
+    CONTRACT_COMMENTS,
+    REFLECTIONS,
+    CHAT,
+    DIGESTS,
+)
 # What the database is asked to reclaim after a purge (their dead rows held the data).
 TABLES = (
     "pulse_answer",
     "pulse_comment",
+    "contract_rating",
     "contract_comment",
     "commitment_checkin",
     "local_message",
@@ -210,6 +222,10 @@ async def count(session: AsyncSession, workspace_id: int, cutoff: datetime) -> d
             col(PulseComment.round_id).in_(select(due_rounds))
         ),
     }
+    due_checks = due_check_ids(workspace_id, cutoff).subquery()
+    found[CONTRACT_RATINGS] = select(func.count()).where(
+        col(ContractRating.check_id).in_(select(due_checks))
+    )
     counts = {kind: int((await session.exec(q)).one()) for kind, q in found.items()}
     for kind in (CONTRACT_COMMENTS, REFLECTIONS, CHAT, DIGESTS):
         ids = _due_ids(kind, workspace_id, cutoff).subquery()

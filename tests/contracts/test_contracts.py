@@ -17,7 +17,7 @@ from storage.contracts.models import (
     ContractAck,
     ContractCheck,
     ContractCheckKey,
-    ContractRating,
+    ContractOpenRating,
     ContractVersion,
 )
 from storage.core import schedule
@@ -135,7 +135,7 @@ async def _check_loop(org: Org) -> None:
     ):
         status, body = await org.click(handle, "contract.submit", str(check.id), inputs=inputs)
         assert status == 409 and reason in body["error"], body
-    assert len(await _rows(org, ContractRating)) == 4
+    assert len(await _rows(org, ContractOpenRating)) == 4  # held apart while open
     status, body = await org.say("cora", "contract close")
     assert status == 200 and "2 of 4 answered" in body["notice"], body
     results = await contract_results(org.app.services, org.ids["team"])

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
+from handlers.home.forget import forget
 from handlers.pulse.close import close_team_round
 from storage.commitments.models import Commitment, CommitmentCheckIn
 from tests.pulse.test_pulse import _answer_all, _open
 from tests.support.clock import FakeClock
+from tests.support.contracts import open_contract_check, rate
 from tests.support.pulse_fixtures import ITEMS, Org, running_org
 from tests.support.raw_db import sqlite_files
+from tests.support.retention import raw
 
 REFLECTION = "I interrupted Ben twice in the budget review"
 PERSON_TABLES = {
@@ -145,3 +148,20 @@ async def test_an_admin_forgets_in_chat_after_a_preview_and_a_confirmation(
                 )
             ).scalar_one()
         assert actor == f"person:{org.ids['adam']}"
+
+
+async def test_forget_removes_their_answers_in_an_open_contract_check(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with running_org(tmp_path, clock) as org:
+        await open_contract_check(org.app, org.ids["team"])
+        await rate(org, "ana", 4, comment="Ana's words while the check is open")
+        await rate(org, "ben", 2, comment="Ben's words while the check is open")
+        done = await forget(org.app.services, "ana", "cli")
+        assert done.counts["ratings in open contract checks"] == 2
+        assert done.counts["comments in open contract checks"] == 1
+        left = await raw(org.app, "SELECT text FROM contract_open_comment")
+        assert left == [("Ben's words while the check is open",)]
+        assert len(await raw(org.app, "SELECT score FROM contract_open_rating")) == 2
+        files = sqlite_files(org.app.db)
+        assert b"Ana's words" not in files["main"] + files["wal"]

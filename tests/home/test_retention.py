@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
+from handlers.commitments.follow_through import contract_report
 from handlers.digests.send import configured, preview_digest
 from handlers.home import retention
 from handlers.pulse.results import results_json, team_results
@@ -47,6 +49,16 @@ async def _figures(org: Org) -> dict[str, Any]:
     return shown
 
 
+async def _check_figures(org: Org) -> dict[str, Any]:
+    """The contract checks' results and why comments are withheld, as the follow-through
+    report, the results message and digests get them (the comments themselves go)."""
+    report = await contract_report(org.app.services, org.ids["team"])
+    return {
+        "results": [asdict(r) for r in report.results],
+        "comments": [(c.check_number, c.withheld) for c in report.comments],
+    }
+
+
 async def _digest_figures(org: Org) -> dict[str, Any]:
     """The figures of the digest the coach would get now (stored and sent nowhere)."""
     services = org.app.services
@@ -66,6 +78,12 @@ async def _left(org: Org) -> dict[str, Any]:
         "chat": await raw(app, "SELECT ref FROM local_message"),
         "digests": await raw(app, "SELECT occasion FROM digest ORDER BY created_at"),
         "contract comments": await raw(app, "SELECT text FROM contract_comment"),
+        "contract ratings": await raw(
+            app, "SELECT DISTINCT check_id FROM contract_rating ORDER BY check_id"
+        ),
+        "checks kept": await raw(
+            app, "SELECT check_id FROM contract_check_summary ORDER BY check_id"
+        ),
     }
 
 
@@ -77,6 +95,10 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
         rounds = {n: rid for n, rid in await raw(org.app, "SELECT number, id FROM pulse_round")}
         before = await _figures(org)
         assert [r["overall"] is not None for r in before["rounds"]] == [True] * 3
+        checks = {n: cid for n, cid in await raw(org.app, "SELECT number, id FROM contract_check")}
+        check_figures = await _check_figures(org)
+        shown = [r["mean"] for r in check_figures["results"]]
+        assert shown == [pytest.approx(3.5), None, pytest.approx(8 / 3), None]
         digest = await _digest_figures(org)
         assert len(digest["trend_labels"]) == 3
         counted = await retention.preview(org.app.services)
@@ -90,6 +112,7 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
             == {
                 "pulse answers": 2 * 6 * 7,
                 "pulse comments": 2,
+                "contract ratings": 6,
                 "contract comments": 1,
                 "commitment reflections": 1,
                 "chat history": 1,
@@ -97,6 +120,7 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
             }
         )
         assert await _figures(org) == before  # every figure, trend and alert reads the same
+        assert await _check_figures(org) == check_figures
         assert await _digest_figures(org) == digest
         left = await _left(org)
         assert left["answers"] == [(rounds[3],)]
@@ -106,6 +130,8 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
         assert left["chat"] == [("chat:2026",)]
         assert left["digests"] == [("weekly:2024",), ("weekly:2026",)]  # rows stay, emptied
         assert left["contract comments"] == [("NEW CONTRACT COMMENT",)]
+        assert left["contract ratings"] == [(checks[2],)]
+        assert left["checks kept"] == [(checks[1],)]
         stored = await raw_text(org.app)
         assert not [words for words in GONE if words in stored]
         assert all(words in stored for words in KEPT)
@@ -114,11 +140,13 @@ async def test_purge_removes_what_is_past_the_period_and_keeps_the_figures(
         )
         assert (actor, target) == ("system:retention", "workspace:acme")
         assert "pulse answers" in str(detail) and "OLD" not in str(detail)
+        assert "contract ratings" in str(detail) and "checks_kept" in str(detail)
 
         # Idempotent: nothing is left to remove, and nothing is recorded.
         [again] = await retention.purge(org.app.services)
         assert again.total == 0
         assert await _figures(org) == before
+        assert await _check_figures(org) == check_figures
         assert await _left(org) == left
         assert (
             len(await raw(org.app, "SELECT id FROM audit_log WHERE action = 'retention.purge'"))

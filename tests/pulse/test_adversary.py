@@ -13,22 +13,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from handlers.pulse.close import close_team_round
 from handlers.pulse.rounds import open_round
 from storage.core.db import Database
 from tests.support.clock import FakeClock
-from tests.support.pulse_fixtures import ITEMS, Org, running_org
-from tests.support.raw_db import pg_pages, pg_tuples, sqlite_files
+from tests.support.pulse_fixtures import ITEMS, Org
+from tests.support.sealed import (
+    EIGHT,
+    Secrets,
+    count_rows,
+    first_seen,
+    no_secret_in_files,
+    one_writer,
+    org_on,
+    physical_order,
+    stored_messages,
+)
 
-EIGHT = ("ana", "ben", "chloe", "dev", "eve", "finn", "gus", "hana")
 # Distinct answers per person (scores 1-7), and a distinct comment each.
 SCORES = {h: [1 + (n + i * (n % 3 + 1)) % 7 for i in range(7)] for n, h in enumerate(EIGHT)}
 COMMENTS = {
@@ -37,28 +44,16 @@ COMMENTS = {
 }
 
 
-@dataclass
-class Secrets:
-    """What only the open round knew."""
-
-    round_id: int = 0
-    key: str = ""
-    tokens: dict[str, str] = field(default_factory=dict)  # handle -> HMAC token
-    order: list[str] = field(default_factory=list)  # who answered first, second, ...
-
-
 @pytest.fixture
 async def org(any_db: Database, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Org]:
-    url = make_url(any_db.url)
-    plain = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
-    async with running_org(tmp_path, clock, executives=EIGHT, database_url=plain) as running:
+    async with org_on(any_db, tmp_path, clock) as running:
         yield running
 
 
 async def _answer_round(org: Org) -> Secrets:
     opened = await open_round(org.app.services, "leadership")
     await org.app.sender.drain()
-    secrets = Secrets(round_id=opened.round_id)
+    secrets = Secrets(collection_id=opened.round_id)
     async with org.app.db.engine.connect() as connection:
         secrets.key = (
             await connection.execute(text("SELECT key FROM pulse_round_key"))
@@ -66,7 +61,7 @@ async def _answer_round(org: Org) -> Secrets:
     for handle in EIGHT:
         digest = hmac.new(
             bytes.fromhex(secrets.key),
-            f"{secrets.round_id}:{org.ids[handle]}".encode(),
+            f"{secrets.collection_id}:{org.ids[handle]}".encode(),
             hashlib.sha256,
         )
         secrets.tokens[handle] = digest.hexdigest()[:40]
@@ -76,11 +71,13 @@ async def _answer_round(org: Org) -> Secrets:
         message = await org.pulse_message(handle)
         if n % 2:
             status, body = await org.click(
-                handle, "pulse.answer", f"{secrets.round_id}:{ITEMS[0]}:{8 - SCORES[handle][0]}"
+                handle,
+                "pulse.answer",
+                f"{secrets.collection_id}:{ITEMS[0]}:{8 - SCORES[handle][0]}",
             )
             assert status == 200, body
         status, body = await org.click(
-            handle, "pulse.open", str(secrets.round_id), message_id=message["id"]
+            handle, "pulse.open", str(secrets.collection_id), message_id=message["id"]
         )
         assert status == 200 and "form" in body
         inputs = dict(zip(ITEMS, map(str, SCORES[handle]), strict=True))
@@ -88,7 +85,7 @@ async def _answer_round(org: Org) -> Secrets:
             status, body = await org.click(
                 handle,
                 "pulse.submit",
-                str(secrets.round_id),
+                str(secrets.collection_id),
                 message_id=message["id"],
                 inputs=inputs | {"comment": COMMENTS[handle]},
             )
@@ -100,12 +97,7 @@ async def _answer_round(org: Org) -> Secrets:
 async def _stored_messages(org: Org, invitees_only: bool = True) -> str:
     """Every stored message version (local chat, outbox): by default those to the
     people asked (the coach's results list the comments of a round, in aggregate)."""
-    people = ",".join(str(org.ids[h]) for h in EIGHT)
-    where = f" WHERE person_id IN ({people})" if invitees_only else ""
-    async with org.app.db.engine.connect() as connection:
-        rows = (await connection.execute(text(f"SELECT payload FROM local_message{where}"))).all()
-        rows += (await connection.execute(text(f"SELECT payload FROM outbox_message{where}"))).all()
-    return "\n".join(json.dumps(r[0]) if not isinstance(r[0], str) else r[0] for r in rows)
+    return await stored_messages(org.app.db, [org.ids[h] for h in EIGHT] if invitees_only else None)
 
 
 def _never_a_value(stored: str) -> None:
@@ -127,14 +119,6 @@ async def _sealed(org: Org) -> tuple[list[tuple[int, str, str, int]], list[tuple
             )
         ).all()
     return [tuple(a) for a in answers], [tuple(c) for c in comments]  # type: ignore[misc]
-
-
-def _first_seen(tokens: list[str]) -> list[str]:
-    seen: list[str] = []
-    for token in tokens:
-        if token not in seen:
-            seen.append(token)
-    return seen
 
 
 def _who(answers: list[tuple[int, str, str, int]]) -> dict[str, str]:
@@ -167,13 +151,15 @@ async def test_nothing_in_the_database_links_a_person_to_an_answer_after_close(
     assert not set(who) & set(secrets.tokens.values())
     assert not {c[1] for c in comments} & set(who)
     # Order: neither ids (nor, below, physical order) follow who answered first.
-    assert [who[t] for t in _first_seen([a[1] for a in answers])] != secrets.order
+    assert [who[t] for t in first_seen([a[1] for a in answers])] != secrets.order
     by_text = {text_: h for h, text_ in COMMENTS.items()}
     assert [by_text[c[2]] for c in comments] != secrets.order
     # Nothing of the open round is left in a table.
+    left = await count_rows(
+        org.app.db, ("pulse_round_key", "pulse_open_answer", "pulse_open_comment")
+    )
+    assert set(left.values()) == {0}
     async with org.app.db.engine.connect() as connection:
-        for table in ("pulse_round_key", "pulse_open_answer", "pulse_open_comment"):
-            assert (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
         notices = (
             await connection.execute(
                 text("SELECT count(*) FROM local_message WHERE ref LIKE 'notice:%'")
@@ -182,7 +168,7 @@ async def test_nothing_in_the_database_links_a_person_to_an_answer_after_close(
         versions = (
             await connection.execute(
                 text("SELECT max(version) FROM local_message WHERE ref = :r"),
-                {"r": f"pulse:{secrets.round_id}"},
+                {"r": f"pulse:{secrets.collection_id}"},
             )
         ).scalar()
     assert notices == 0  # no per-person "saved" notice in inbox order
@@ -191,52 +177,14 @@ async def test_nothing_in_the_database_links_a_person_to_an_answer_after_close(
     everyone = await _stored_messages(org, invitees_only=False)
     live = {c: everyone.count(c) for c in COMMENTS.values()}  # the coach's results
 
+    stopped = sender == "stopped"
     secret_strings = [secrets.key, *secrets.tokens.values()]
+    await no_secret_in_files(org.app.db, secret_strings, list(COMMENTS.values()), live, stopped)
     if org.app.db.dialect == "sqlite":
-        files = sqlite_files(org.app.db)
-        if sender == "stopped":
-            assert files["wal"] == b""  # checkpointed and truncated at close
-        both = files["main"] + files["wal"]  # with a sender: its later writes only
-        for secret in secret_strings:
-            assert secret.encode() not in both
-            assert bytes.fromhex(secret) not in both
-        if sender == "stopped":  # the sealed copy and the coach's results, nothing stale
-            for comment in COMMENTS.values():
-                assert files["main"].count(comment.encode()) == 1 + live[comment]
         return
-
-    pages = await pg_pages(org.app.db)
-    everything = b"".join(pages.values())
-    for secret in secret_strings:
-        assert secret.encode() not in everything, [
-            n for n, b in pages.items() if secret.encode() in b
-        ]
-    # One copy of each comment outside the chat tables (whose copies are the coach's
-    # results, checked above never to reach an invitee): none in free space or a dead
-    # version of the open tables, their indexes or TOAST.
-    sealed = b"".join(b for n, b in pages.items() if n not in ("local_message", "outbox_message"))
-    for comment in COMMENTS.values():
-        assert sealed.count(comment.encode()) == 1
-    answer_rows = await pg_tuples(org.app.db, "pulse_answer")
-    comment_rows = await pg_tuples(org.app.db, "pulse_comment")
-    assert all(t.live for t in answer_rows + comment_rows if t.data)
-    # One transaction wrote every answer and comment: the close's.
-    (close_xid,) = {t.xmin for t in answer_rows + comment_rows if t.data}
-    invites = await pg_tuples(org.app.db, "pulse_invite")
-    assert all(t.live for t in invites if t.data)  # no dead version keeps an answer xid
-    assert {t.xmin for t in invites if t.data} == {close_xid}  # all rewritten, none singled out
-    person_side = [
-        t
-        for table in ("outbox_message", "local_message", "pulse_participant", "person")
-        for t in await pg_tuples(org.app.db, table)
-    ]
-    for row in person_side:  # a shared xid is only the close's, which touches everyone
-        assert row.xmin == close_xid or row.xmin not in {t.xmin for t in answer_rows}
+    await one_writer(
+        org.app.db, "pulse_answer", "pulse_comment", "pulse_invite", ("pulse_participant", "person")
+    )
     # Physical order (ctid) of the answers does not follow who answered first.
-    physical = [(t.block, t.lp) for t in answer_rows]
-    assert physical == sorted(physical)
-    async with org.app.db.engine.connect() as connection:
-        by_ctid = (
-            await connection.execute(text("SELECT respondent FROM pulse_answer ORDER BY ctid"))
-        ).scalars()
-        assert [who[t] for t in _first_seen(list(by_ctid))] != secrets.order
+    by_ctid = await physical_order(org.app.db, "pulse_answer")
+    assert [who[t] for t in first_seen(by_ctid)] != secrets.order

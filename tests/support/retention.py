@@ -10,7 +10,13 @@ from sqlalchemy import text
 
 from bot.app import Pulsecoach
 from storage.commitments.models import Commitment, CommitmentCheckIn
-from storage.contracts.models import ContractCheck, ContractComment, ContractVersion, TeamContract
+from storage.contracts.models import (
+    ContractCheck,
+    ContractComment,
+    ContractRating,
+    ContractVersion,
+    TeamContract,
+)
 from storage.core.models import LocalMessage
 from storage.digests.models import Digest
 from tests.support.digests import COMMENTS, SIX, add_round
@@ -20,12 +26,22 @@ NEW = datetime(2026, 10, 5, 12, tzinfo=UTC)  # within the period
 CUTOFF = datetime(2024, 11, 23, 9, tzinfo=UTC)
 # Words that must be gone from the raw tables after a purge, and ones that must stay.
 GONE = ("OLD REFLECTION", "OLD CHAT", "OLD DIGEST", "OLD CONTRACT COMMENT", *COMMENTS[:2])
+NORMS = [
+    {"key": "room", "text": "We disagree in the room."},
+    {"key": "help", "text": "We ask for help early."},
+]
+# Check number -> respondent -> a score per norm: four rate the first norm, two the
+# second (shown, and withheld under the threshold of 3).
+CHECK_RATINGS = {
+    1: {"t1": (2, 5), "t2": (3, 4), "t3": (4,), "t4": (5,)},
+    2: {"t1": (1, 1), "t2": (2, 2), "t3": (5,)},
+}
 KEPT = ("NEW REFLECTION", "NEW CHAT", "NEW DIGEST", "NEW CONTRACT COMMENT", "A recent comment")
 
 
 async def seed(app: Pulsecoach, ids: dict[str, int]) -> None:
     """Three closed rounds (two past the cutoff) and, on each side of it, a reflection,
-    a chat message, a digest and a contract comment."""
+    a chat message, a digest and a closed contract check with ratings and a comment."""
     await add_round(
         app, ids, 1, datetime(2024, 9, 2, 12, tzinfo=UTC), {h: 6 for h in SIX}, COMMENTS[:1]
     )
@@ -83,7 +99,7 @@ async def seed(app: Pulsecoach, ids: dict[str, int]) -> None:
         contract = TeamContract(team_id=ids["team"])
         session.add(contract)
         await session.flush()
-        version = ContractVersion(contract_id=contract.id or 0, version=1, norms=[])
+        version = ContractVersion(contract_id=contract.id or 0, version=1, norms=NORMS)
         session.add(version)
         await session.flush()
         for number, when in ((1, OLD), (2, NEW)):
@@ -92,6 +108,7 @@ async def seed(app: Pulsecoach, ids: dict[str, int]) -> None:
                 team_id=ids["team"],
                 version_id=version.id or 0,
                 number=number,
+                norm_keys=[n["key"] for n in NORMS],
                 status="closed",
                 privacy="anonymous",
                 min_respondents=3,
@@ -104,6 +121,12 @@ async def seed(app: Pulsecoach, ids: dict[str, int]) -> None:
             await session.flush()
             words = "OLD CONTRACT COMMENT" if when == OLD else "NEW CONTRACT COMMENT"
             session.add(ContractComment(check_id=check.id or 0, respondent="r0", text=words))
+            for who, scores in CHECK_RATINGS[number].items():
+                for norm, score in zip(NORMS[: len(scores)], scores, strict=True):
+                    rating = ContractRating(
+                        check_id=check.id or 0, respondent=who, norm_key=norm["key"], score=score
+                    )
+                    session.add(rating)
 
 
 async def raw(app: Pulsecoach, query: str) -> list[tuple[Any, ...]]:
