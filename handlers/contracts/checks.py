@@ -114,14 +114,19 @@ async def on_submit(services: Services, event: ActionEvent) -> Reply:
         check_id = check.id or 0
         ratings = _form_ratings(check, event.inputs)
         saved = await contracts.comment_of(session, check_id, token)
-        if box is not None and not comment and saved:  # storage keeps no way to withdraw it
-            raise Refused(text("contract.check.comment.keep", person.locale))
-        if not ratings and not comment:
+        withdrawn = box is not None and not comment and saved is not None  # box emptied
+        if not ratings and not comment and not withdrawn:
             raise Refused(text("contract.check.form.empty", person.locale))
-        for norm_key, score in ratings.items():
+        stored = [
             await contracts.save_rating(session, check_id, token, norm_key, score)
+            for norm_key, score in ratings.items()
+        ]
         if comment and comment != saved:
-            await contracts.save_comment(session, check_id, token, comment)
+            stored.append(await contracts.save_comment(session, check_id, token, comment))
+        if not all(stored):  # closed since it was read: nothing of this is kept
+            raise Refused(text("contract.refused.closed", person.locale))
+        if withdrawn:
+            await contracts.withdraw_comment(session, check_id, token)
         await _mark_answered(session, check_id, person.id or 0)
         mine = await contracts.ratings_of(session, check_id, token)
         update = (await _layout(session, check, person)).message(mine)
@@ -139,7 +144,8 @@ async def on_rate(services: Services, event: ActionEvent) -> Reply:
         check, token, person = await _check_for(session, event, check_id)
         if norm_key not in check.norm_keys:
             raise Refused(text("contract.refused.norm"))
-        await contracts.save_rating(session, check_id, token, norm_key, _score(parts[2]))
+        if not await contracts.save_rating(session, check_id, token, norm_key, _score(parts[2])):
+            raise Refused(text("contract.refused.closed", person.locale))
         await _mark_answered(session, check_id, person.id or 0)
         mine = await contracts.ratings_of(session, check_id, token)
         return Reply(update=(await _layout(session, check, person)).message(mine))
@@ -153,7 +159,8 @@ async def on_comment(services: Services, event: ActionEvent) -> Reply:
         raise Refused(text("contract.check.comment.empty"))
     async with services.db.session() as session:
         check, token, person = await _check_for(session, event, _id(event.value))
-        await contracts.save_comment(session, check.id or 0, token, comment)
+        if not await contracts.save_comment(session, check.id or 0, token, comment):
+            raise Refused(text("contract.refused.closed", person.locale))
         await _mark_answered(session, check.id or 0, person.id or 0)
         mine = await contracts.ratings_of(session, check.id or 0, token)
         update = (await _layout(session, check, person)).message(mine)

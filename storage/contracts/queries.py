@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Integer, String, cast, exists, func, literal, null, union_all
+from sqlalchemy import Integer, String, cast, delete, exists, func, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -220,6 +220,16 @@ async def save_comment(session: AsyncSession, check_id: int, respondent: str, te
     values = {"check_id": check_id, "respondent": respondent}
     return await _store_if_open(
         session, "contract_open_comment", values | {"text": text}, list(values)
+    )
+
+
+async def withdraw_comment(session: AsyncSession, check_id: int, respondent: str) -> None:
+    """The respondent emptied the comment box of an open check: the comment is gone."""
+    await session.exec(
+        delete(ContractOpenComment).where(
+            col(ContractOpenComment.check_id) == check_id,
+            col(ContractOpenComment.respondent) == respondent,
+        )
     )
 
 

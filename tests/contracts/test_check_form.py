@@ -132,14 +132,17 @@ async def test_a_wrong_form_is_refused_whole_and_stores_nothing(
             status, body = await org.click("cora", action, value, inputs={first: "3"})
             assert status == 409 and "not sent to you" in body["error"]
 
-        # The limit itself is kept whole; a saved comment can be changed, not withdrawn.
-        exactly = "z" * 1000
-        status, _ = await org.click("ana", "contract.submit", value, inputs={"comment": exactly})
+        # The limit itself is kept whole; an emptied box withdraws a saved comment.
+        status, _ = await org.click("ana", "contract.submit", value, inputs={"comment": "soon"})
         assert status == 200
         status, body = await org.click(
             "ana", "contract.submit", value, inputs={first: "4", "comment": ""}
         )
-        assert status == 409 and "can be changed but not withdrawn" in body["error"]
+        assert status == 200, body
+        assert await answers_of(org.app, check.id or 0, org.ids["ana"]) == ({first: 4}, None, True)
+        exactly = "z" * 1000
+        status, _ = await org.click("ana", "contract.submit", value, inputs={"comment": exactly})
+        assert status == 200
         status, _ = await org.click("ana", "contract.submit", value, inputs={first: "4"})
         assert status == 200  # a form without the box keeps the comment
         assert await answers_of(org.app, check.id or 0, org.ids["ana"]) == (
@@ -154,6 +157,28 @@ async def test_a_wrong_form_is_refused_whole_and_stores_nothing(
             status, body = await org.click("ana", action, value, inputs={first: "3"})
             assert status == 409 and "has closed" in body["error"]
         assert exactly not in await kept(org.app)
+
+
+async def test_a_form_racing_the_close_is_refused_and_marks_nothing(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check closed between the handler's read and its write (storage then stores
+    nothing and says so): the person is told it closed, and the invite is not marked
+    answered for an answer that was not kept."""
+    from handlers.contracts import checks
+
+    async def closed_meanwhile(*_: object) -> bool:
+        return False
+
+    async with running_org(tmp_path, clock) as org:
+        check = await open_contract_check(org.app, org.ids["team"])
+        first, _ = check.norm_keys
+        monkeypatch.setattr(checks.contracts, "save_rating", closed_meanwhile)
+        status, body = await org.click("ana", "contract.submit", str(check.id), inputs={first: "3"})
+        assert status == 409 and "has closed" in body["error"]
+        status, body = await org.click("ana", "contract.rate", f"{check.id}:{first}:3")
+        assert status == 409 and "has closed" in body["error"]
+        assert await answers_of(org.app, check.id or 0, org.ids["ana"]) == ({}, None, False)
 
 
 async def test_stale_scale_and_comment_clicks_are_stored_and_redrawn_without_values(
