@@ -4,6 +4,7 @@ retried): the tally, each stream's pace, and when the retry stream looks again."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -48,20 +49,28 @@ class Retried:
     def __init__(self) -> None:
         self.last = -math.inf
         self.event = asyncio.Event()
+        self.ended = asyncio.Event()
 
     def mark(self) -> None:
         self.last = time.monotonic()
         self.event.set()
 
+    def end(self) -> None:
+        """The fresh stream ended: the retry stream stops waiting at once (a lane that
+        gives way must not keep its slot through an idle look's five seconds)."""
+        self.ended.set()
+        self.event.set()
+
     async def until_due(self) -> None:
-        if time.monotonic() - self.last < RETRY_ACTIVE:
-            await asyncio.sleep(RETRY_POLL)
+        if self.ended.is_set():
             return
-        self.event.clear()
-        try:
-            await asyncio.wait_for(self.event.wait(), RETRY_IDLE)
-        except TimeoutError:
-            pass
+        if time.monotonic() - self.last < RETRY_ACTIVE:
+            wait, woken_by = RETRY_POLL, self.ended  # a retry's due time, not its mark
+        else:
+            self.event.clear()
+            wait, woken_by = RETRY_IDLE, self.event
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(woken_by.wait(), wait)
 
 
 @dataclass

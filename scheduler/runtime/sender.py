@@ -23,26 +23,19 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot.core.messages import Message
-from bot.core.messenger import (
-    FENCE,
-    Fenced,
-    Messenger,
-    PermanentDeliveryError,
-    TemporaryDeliveryError,
-)
-from bot.core.metrics import OUTBOX
+from bot.core.messenger import FENCE, Fenced, Messenger
 from scheduler.calendar.clock import Clock
 from scheduler.runtime import drain as said
+from scheduler.runtime.delivery import MAX_ATTEMPTS, Delivery, backoff
 from scheduler.runtime.drain import DrainResult, DrainState, Pace, Retried
 from scheduler.runtime.leases import LaneLeases, Lease
 from storage.core import directory, outbox
 from storage.core.db import Database
-from storage.core.models import ChatAddress, OutboxMessage, OutboxStatus
+from storage.core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+__all__ = ["LEASE", "MAX_ATTEMPTS", "Sender", "backoff"]  # the tests' names for them
 # A crashed sender's claimed rows return after the lease: keep batches small enough to
 # send well within it, so a restart resumes within seconds, not minutes.
 LEASE = timedelta(seconds=30)
@@ -57,11 +50,6 @@ RETRY_BATCH = 5
 PIPELINE = 4
 # While a drain runs, how often it looks for lanes with newly due messages.
 RESCAN_SECONDS = 1.0
-
-
-def backoff(attempt: int) -> timedelta:
-    """Exponential backoff: 5 s, 10 s, 20 s … capped at 30 minutes."""
-    return timedelta(seconds=min(5 * 2**attempt, 1800))
 
 
 class Sender:
@@ -79,6 +67,7 @@ class Sender:
         self.db = db
         self.clock = clock
         self.messengers = messengers
+        self.delivery = Delivery(db, clock, messengers)
         self.concurrency = max(1, concurrency)
         self.rescan_seconds = rescan_seconds
         self.leases = leases or LaneLeases(db)
@@ -125,6 +114,10 @@ class Sender:
             while running or (state.waiting and not state.stopping):
                 while state.waiting and len(running) < self.concurrency and not state.stopping:
                     lane = state.waiting.popleft()
+                    if self._beyond_share(lane, state):
+                        # Another process's to send (the next scan looks again): left in
+                        # `waiting`, it would have made our lanes give way for nothing.
+                        continue
                     running[asyncio.create_task(self._lane(lane, state))] = lane
                 done, _ = await asyncio.wait(
                     running,
@@ -165,13 +158,15 @@ class Sender:
         many as there are, over the sending processes alive (heartbeats)."""
         async with self.db.session() as session:
             lanes = await outbox.due_lanes(session, self.clock.now())
-        state.channels.update(lanes)
+        state.channels.update((lane, channel) for lane, channel, _ in lanes)
         paced = self._paced()
-        due_paced = sum(1 for _, channel in lanes if channel in paced)
+        # Lanes whose due rows are all claimed count too: they still send (counting only
+        # claimable ones shrank shares near a fan-out's end: needless handovers).
+        due_paced = sum(1 for _, channel, _ in lanes if channel in paced)
         if paced:  # idle or not, this process counts in everyone's fair share
             await self.leases.heartbeat()
         state.share = min(self.concurrency, self.leases.share(due_paced))
-        return [lane for lane, _ in lanes]
+        return [lane for lane, _, claimable in lanes if claimable]
 
     async def _lane(self, lane: int, state: DrainState) -> bool:
         """Send one lane's due messages: the fresh ones in order, a small claim at a
@@ -181,8 +176,8 @@ class Sender:
         to lanes waiting for a slot with messages of its own still due."""
         lease: Lease | None = None
         if state.channels[lane] in self._paced():
-            if lane not in self.leases.held and len(self.leases.held) >= state.share:
-                return False  # our share is full: another process takes this one
+            if self._beyond_share(lane, state):
+                return False
             lease = await self.leases.take(lane)
             if lease is None:
                 return False  # another process sends this lane
@@ -281,7 +276,7 @@ class Sender:
                     return
                 counted = state.result.retried
                 try:
-                    retry_after = await self._send_one(
+                    retry_after = await self.delivery.send(
                         row, state.result, addresses.get(row.person_id)
                     )
                 except Fenced:
@@ -324,76 +319,14 @@ class Sender:
                 raise result
         return not pace.fenced
 
+    def _beyond_share(self, lane: int, state: DrainState) -> bool:
+        """A paced lane we do not hold while our share is full: another process's."""
+        return (
+            state.channels[lane] in self._paced()
+            and lane not in self.leases.held
+            and len(self.leases.held) >= state.share
+        )
+
     def _over_share(self, state: DrainState, lease: Lease) -> bool:
         """More lanes held than our share (a process joined): hand this one over."""
         return self.leases.shared and len(self.leases.held) > state.share
-
-    async def _send_one(
-        self, row: OutboxMessage, result: DrainResult, address: ChatAddress | None
-    ) -> float | None:
-        """Deliver one message to `address` (read with the claim) and record the outcome;
-        the seconds the channel asked us to wait before the next, if it did."""
-        assert row.id is not None
-        if address is None or address.channel not in self.messengers:
-            reason = "no active chat address" if address is None else f"{address.channel} is off"
-            await self._final(row.id, OutboxStatus.FAILED, reason, "-", result)
-            return None
-        messenger = self.messengers[address.channel]
-        message = Message.model_validate(row.payload)
-        try:
-            delivery = await messenger.deliver(row.person_id, dict(address.address), message)
-        except Fenced:
-            raise  # nothing was sent: the lane hands the row back to its next holder
-        except PermanentDeliveryError as error:
-            async with self.db.session() as session:
-                await directory.deactivate_address(
-                    session, row.person_id, address.channel, str(error)
-                )
-                await outbox.mark_final(session, row.id, OutboxStatus.FAILED, str(error))
-            OUTBOX.labels(address.channel, "failed").inc()
-            result.failed += 1
-            said.channel_error(row.id, address.channel, error, final=True)
-            return None
-        except TemporaryDeliveryError as error:
-            # Rate limited: the channel is fine and the message too; waiting is the cure,
-            # and the row's expiry (if any) still bounds how long it may wait.
-            if not error.rate_limited and row.attempts + 1 >= MAX_ATTEMPTS:
-                await self._final(
-                    row.id, OutboxStatus.FAILED, f"gave up: {error}", address.channel, result
-                )
-                return None
-            delay = (
-                timedelta(seconds=error.retry_after)
-                if error.retry_after is not None
-                else backoff(row.attempts)
-            )
-            async with self.db.session() as session:
-                await outbox.mark_retry(
-                    session,
-                    row.id,
-                    str(error),
-                    self.clock.now() + delay,
-                    count_attempt=not error.rate_limited,
-                )
-            OUTBOX.labels(address.channel, "retried").inc()
-            result.retried += 1
-            if not error.rate_limited:  # a limit is the channel's pace, not an error
-                said.channel_error(row.id, address.channel, error, final=False)
-            # Only a rate limit holds the lane; any other wait is this message's own.
-            return error.retry_after if error.rate_limited else None
-        async with self.db.session() as session:
-            await outbox.mark_sent(
-                session, row.id, address.channel, delivery.external_ref, self.clock.now()
-            )
-        OUTBOX.labels(address.channel, "sent").inc()
-        result.sent += 1
-        return None
-
-    async def _final(
-        self, message_id: int, status: str, reason: str, channel: str, result: DrainResult
-    ) -> None:
-        async with self.db.session() as session:
-            await outbox.mark_final(session, message_id, status, reason)
-        OUTBOX.labels(channel, "failed").inc()
-        result.failed += 1
-        log.warning("outbox %s: %s", message_id, reason)

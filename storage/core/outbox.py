@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, TypeDecorator, Update, bindparam, delete, or_, update
+from sqlalchemy import JSON, Dialect, TypeDecorator, Update, bindparam, case, delete, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -100,22 +100,29 @@ def _claimable(now: datetime) -> list[Any]:
 
 async def due_lanes(
     session: AsyncSession, now: datetime, skip_channels: Collection[str] = ()
-) -> list[tuple[int, str]]:
-    """The sending lanes with claimable messages, oldest waiting first, each as its
-    workspace and that workspace's channel. A lane is one workspace (so one channel, and
-    one Slack team's pacing): the recipient's. Lanes of `skip_channels` are left out."""
+) -> list[tuple[int, str, bool]]:
+    """The sending lanes with due messages, oldest waiting first, each as its workspace,
+    that workspace's channel and whether any of its messages is claimable (False: every
+    due message is claimed, the lane is being sent). A lane is one workspace (so one
+    channel, and one Slack team's pacing): the recipient's. Lanes of `skip_channels`
+    are left out."""
     oldest = func.min(OutboxMessage.not_before)
+    unclaimed = or_(
+        col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now
+    )
+    claimable = func.max(case((unclaimed, 1), else_=0))
     query = (
-        select(Person.workspace_id, Workspace.channel, oldest)
+        select(Person.workspace_id, Workspace.channel, claimable, oldest)
         .join(Person, col(Person.id) == OutboxMessage.person_id)
         .join(Workspace, col(Workspace.id) == Person.workspace_id)
-        .where(*_claimable(now))
+        .where(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now)
         .group_by(col(Person.workspace_id), col(Workspace.channel))
         .order_by(oldest, col(Person.workspace_id))
     )
     if skip_channels:
         query = query.where(col(Workspace.channel).not_in(list(skip_channels)))
-    return [(lane, channel) for lane, channel, _ in (await session.exec(query)).all()]
+    rows = (await session.exec(query)).all()
+    return [(lane, channel, bool(free)) for lane, channel, free, _ in rows]
 
 
 async def claim_due(

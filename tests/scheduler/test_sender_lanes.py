@@ -18,6 +18,7 @@ from sqlmodel import select
 import scheduler.runtime.sender as sender_module
 from bot.core.messages import Message, notice
 from bot.core.messenger import Delivery, TemporaryDeliveryError, check_fence
+from scheduler.runtime.drain import Retried
 from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
@@ -38,6 +39,7 @@ class PacedChannel:
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sent: list[tuple[str, int, str]] = []  # (team, person, ref)
         self.at: dict[str, float] = {}  # ref -> when it went out (monotonic)
+        self.failed_at: dict[str, float] = {}  # ref -> when its failure was raised
         self.busy: Counter[str] = Counter()  # deliveries under way per team / person
         self.most: Counter[str] = Counter()
         self.failures: dict[str, Exception] = {}  # ref -> raised on its first attempt
@@ -55,6 +57,7 @@ class PacedChannel:
             if self.paced:
                 check_fence()  # as the Slack messenger does before each call
             if (failure := self.failures.pop(message.ref, None)) is not None:
+                self.failed_at[message.ref] = time.monotonic()
                 raise failure
             self.sent.append((team, person_id, message.ref))
             self.at[message.ref] = time.monotonic()
@@ -186,21 +189,24 @@ async def test_a_slow_lane_hands_back_its_claim_before_the_lease_ends(
     a = await _workspace(db, "TA", "slack", 3)
     refs = await _enqueue(db, a, 4, clock.now())
     slack = PacedChannel("slack", {"TA": 0.1})
-    # Slack says "wait 0.6 s" once: longer than what is left of the claim after it.
-    slack.failures[refs[3]] = TemporaryDeliveryError("ratelimited", retry_after=0.6)
-    started = time.monotonic()
+    # Slack says "wait 0.6 s" once, on the fourth post (people's first messages go
+    # first): longer than what is left of the claim after it.
+    slack.failures[refs[1]] = TemporaryDeliveryError("ratelimited", retry_after=0.6)
     result = await Sender(db, clock, {"slack": slack}).drain()
 
     assert (result.sent, result.retried) == (11, 1)
     # Honoured by every send launched after the 429 (those already under way, at most
     # PIPELINE - 1, are this channel's to hold: the Slack pacer does).
-    assert time.monotonic() - started >= 0.6 + (11 - sender_module.PIPELINE + 1) * 0.1
+    limited = slack.failed_at[refs[1]]
+    after = sorted(at for at in slack.at.values() if at > limited)
+    assert len(after) == 8
+    assert all(at >= limited + 0.6 for at in after[sender_module.PIPELINE - 1 :]), after
     assert max(claims.values()) >= 2, "the lane never handed rows back"
     late = {ref: slack.at[ref] - claimed_at[ref] for ref in slack.at}
     assert max(late.values()) < 1.0, f"sent after its lease: {late}"
-    assert sorted(r for _, _, r in slack.sent) == sorted(set(refs) - {refs[3]})
+    assert sorted(r for _, _, r in slack.sent) == sorted(set(refs) - {refs[1]})
     pending = [row for row in await _rows(db) if row.status == "pending"]
-    assert [(row.ref, row.claimed_until) for row in pending] == [(refs[3], None)]
+    assert [(row.ref, row.claimed_until) for row in pending] == [(refs[1], None)]
 
 
 async def test_a_failing_lane_stops_the_drain_and_the_others_hand_back_their_rows(
@@ -305,3 +311,52 @@ async def test_a_sender_whose_lease_runs_out_stops_before_its_next_send(
     following = Sender(pg_db, clock, {"slack": slack}, leases=other)
     assert (await following.drain()).sent == len(refs) - 3
     _in_order(slack, refs)
+
+
+async def test_lanes_whose_rows_are_all_claimed_still_count_in_the_fair_share(
+    pg_db: Database, clock: FakeClock
+) -> None:
+    """Two processes, two lanes each. A lane sending its last claim has no claimable
+    rows left, yet it is busy: counted out, every process's share shrank near the end
+    of a fan-out and lanes were handed over (a pause each) while all of them still
+    sent. Nor does a lane give way to lanes that wait for another process (theirs have
+    rows left to claim): each of ours is taken once, under its first fencing token."""
+    ours = [await _workspace(pg_db, key, "slack", 1) for key in ("TA", "TB")]
+    theirs = [await _workspace(pg_db, key, "slack", 1) for key in ("TC", "TD")]
+    for people in ours:
+        await _enqueue(pg_db, people, 3, clock.now())
+    for people in theirs:
+        await _enqueue(pg_db, people, 4, clock.now())
+    other = LaneLeases(pg_db)  # another process, sending TC and TD right now
+    assert await other.heartbeat() == 1
+    for key in ("TC", "TD"):
+        lane = await _workspace_id(pg_db, key)
+        lease = await other.take(lane)
+        assert lease is not None
+        async with pg_db.session() as session:
+            fence = (other.node, lease.token)
+            claim = timedelta(minutes=1)
+            assert (
+                len(await outbox.claim_due(session, clock.now(), 3, claim, lane, fence=fence)) == 3
+            )
+    slack = PacedChannel("slack", {"TA": 0.1, "TB": 0.1}, paced=True)
+    sender = Sender(pg_db, clock, {"slack": slack}, rescan_seconds=0.05)
+    assert (await sender.drain(batch=2)).sent == 6  # each lane's second claim is its last
+    assert sender.leases.live == 2
+    async with pg_db.engine.connect() as connection:
+        found = await connection.execute(text("SELECT workspace_id, token FROM lane_lease"))
+        tokens = dict(found.all())
+    for key in ("TA", "TB"):
+        assert tokens[await _workspace_id(pg_db, key)] == 1, f"{key} was handed over"
+
+
+async def test_a_lane_that_ends_wakes_its_idle_retry_stream() -> None:
+    """A lane ends (empty, or giving way) once both streams have: the retry stream's
+    idle look (five seconds) must not keep the lane's slot, and its lease, meanwhile."""
+    retried = Retried()
+    looking = asyncio.create_task(retried.until_due())
+    await asyncio.sleep(0.05)
+    assert not looking.done()  # idle: looking again only after RETRY_IDLE
+    retried.end()
+    await asyncio.wait_for(looking, timeout=1.0)  # at once, not RETRY_IDLE later
+    await asyncio.wait_for(retried.until_due(), timeout=1.0)  # and never waits again

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-import scheduler.runtime.sender as sender_module
+import scheduler.runtime.delivery as delivery_module
 from bot.core.messages import notice
 from bot.core.messenger import PermanentDeliveryError, TemporaryDeliveryError
 from bot.slack.link import SlackLink
@@ -84,7 +84,7 @@ async def test_429_is_honoured_with_retry_after(org: SlackOrg) -> None:
 
 
 async def test_a_429_is_no_failed_attempt(org: SlackOrg, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sender_module, "MAX_ATTEMPTS", 1)  # any counted failure gives up
+    monkeypatch.setattr(delivery_module, "MAX_ATTEMPTS", 1)  # any counted failure gives up
     org.standin.fail("chat.postMessage", retry_after=1, error="ratelimited")
     await open_round(org.app.services, "leadership")
     result = await org.app.sender.drain()
