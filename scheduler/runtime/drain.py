@@ -83,6 +83,7 @@ class DrainState:
     waiting: deque[int] = field(default_factory=deque)
     channels: dict[int, str] = field(default_factory=dict)
     share: int = 1
+    deferred: set[int] = field(default_factory=set)  # beyond our share for now
     stopping: bool = False
 
 

@@ -73,6 +73,7 @@ class Sender:
         self.leases = leases or LaneLeases(db)
         self.stopping = False
         self._draining: tuple[DrainState, asyncio.Task[object]] | None = None
+        self._taking: set[int] = set()  # paced lanes whose lease we are asking for
 
     async def stop(self, seconds: float) -> bool:
         """Shutting down: no new drain, and the running one hands back what it has not
@@ -115,9 +116,7 @@ class Sender:
                 while state.waiting and len(running) < self.concurrency and not state.stopping:
                     lane = state.waiting.popleft()
                     if self._beyond_share(lane, state):
-                        # Another process's to send (the next scan looks again): left in
-                        # `waiting`, it would have made our lanes give way for nothing.
-                        continue
+                        continue  # left waiting, it would make our lanes give way
                     running[asyncio.create_task(self._lane(lane, state))] = lane
                 done, _ = await asyncio.wait(
                     running,
@@ -132,10 +131,13 @@ class Sender:
                         state.stopping = True
                     elif task.result() and not state.stopping:
                         state.waiting.append(lane)  # it gave way to waiting lanes
+                if done and state.deferred:  # a lane ended: room in our share, perhaps
+                    state.waiting.extend(state.deferred)
+                    state.deferred.clear()
                 if loop.time() >= next_scan:
                     next_scan = loop.time() + self.rescan_seconds
                     if running and not state.stopping:
-                        busy = set(running.values()) | set(state.waiting)
+                        busy = set(running.values()) | set(state.waiting) | state.deferred
                         due = await self._due_lanes(state)
                         fresh = [lane for lane in due if lane not in busy]
                         state.waiting.extend(fresh)
@@ -178,7 +180,11 @@ class Sender:
         if state.channels[lane] in self._paced():
             if self._beyond_share(lane, state):
                 return False
-            lease = await self.leases.take(lane)
+            self._taking.add(lane)  # counted in our share while the database answers
+            try:
+                lease = await self.leases.take(lane)
+            finally:
+                self._taking.discard(lane)
             if lease is None:
                 return False  # another process sends this lane
             if lease.others_stopped is not None:  # theirs moments ago: one slot apart
@@ -192,6 +198,7 @@ class Sender:
         )
         try:
             gave_way = await main
+            retried.end()
             await checks
             return gave_way
         finally:
@@ -320,12 +327,14 @@ class Sender:
         return not pace.fenced
 
     def _beyond_share(self, lane: int, state: DrainState) -> bool:
-        """A paced lane we do not hold while our share is full: another process's."""
-        return (
-            state.channels[lane] in self._paced()
-            and lane not in self.leases.held
-            and len(self.leases.held) >= state.share
-        )
+        """A paced lane we neither hold nor are taking while our share is full (lanes
+        being taken count: dozens of lanes start at once, each awaiting its take).
+        Such a lane is deferred until one of ours ends."""
+        mine = self.leases.held.keys() | self._taking
+        paced = state.channels[lane] in self._paced()
+        if beyond := paced and lane not in mine and len(mine) >= state.share:
+            state.deferred.add(lane)
+        return beyond
 
     def _over_share(self, state: DrainState, lease: Lease) -> bool:
         """More lanes held than our share (a process joined): hand this one over."""

@@ -20,7 +20,9 @@ _LIVE = text(
     "SELECT count(*) FROM lane_node WHERE seen_at > clock_timestamp() - make_interval(secs => :s)"
 )
 # The CTE reads the row as it was before the statement: who held the lane last, and
-# how long ago their lease ended (released when they stopped, or run out).
+# how long ago their lease ended (released when they stopped, or run out). Its snapshot
+# may predate a release committed meanwhile (the upsert itself sees the release), so
+# an end still ahead in it means "just now": 0, never a negative wait's worth.
 _TAKE = text(
     "WITH before AS (SELECT holder, expires_at FROM lane_lease WHERE workspace_id = :w) "
     "INSERT INTO lane_lease (workspace_id, holder, token, expires_at) "
@@ -28,7 +30,7 @@ _TAKE = text(
     "ON CONFLICT (workspace_id) DO UPDATE SET holder = excluded.holder, "
     "token = lane_lease.token + 1, expires_at = excluded.expires_at "
     "WHERE lane_lease.expires_at < clock_timestamp() RETURNING token, "
-    "(SELECT extract(epoch FROM clock_timestamp() - expires_at) FROM before "
+    "(SELECT greatest(0, extract(epoch FROM clock_timestamp() - expires_at)) FROM before "
     "WHERE holder <> :node)"
 )
 _RENEW = text(

@@ -18,7 +18,7 @@ from sqlmodel import select
 import scheduler.runtime.sender as sender_module
 from bot.core.messages import Message, notice
 from bot.core.messenger import Delivery, TemporaryDeliveryError, check_fence
-from scheduler.runtime.drain import Retried
+from scheduler.runtime.drain import RETRY_IDLE, Retried
 from scheduler.runtime.leases import LaneLeases
 from scheduler.runtime.sender import Sender
 from storage.core import outbox
@@ -360,3 +360,57 @@ async def test_a_lane_that_ends_wakes_its_idle_retry_stream() -> None:
     retried.end()
     await asyncio.wait_for(looking, timeout=1.0)  # at once, not RETRY_IDLE later
     await asyncio.wait_for(retried.until_due(), timeout=1.0)  # and never waits again
+
+
+async def test_a_lane_taken_as_its_holder_releases_it_waits_a_slot_not_a_lease(
+    pg_db: Database, clock: FakeClock
+) -> None:
+    """The take waits for the release's row lock and then sees the release, but its
+    read of how the lane stood is from before: the holder's lease end still ahead. That
+    is "just now" (one slot to wait), not a negative age that would idle the lane for
+    the rest of the old lease."""
+    await _workspace(pg_db, "TA", "slack", 1)
+    lane = await _workspace_id(pg_db, "TA")
+    holder = LaneLeases(pg_db)
+    assert await holder.take(lane) is not None
+    async with pg_db.engine.connect() as releasing:
+        transaction = await releasing.begin()
+        await releasing.execute(
+            text("UPDATE lane_lease SET expires_at = clock_timestamp() WHERE workspace_id = :w"),
+            {"w": lane},
+        )
+        taking = asyncio.create_task(LaneLeases(pg_db).take(lane))
+        await asyncio.sleep(0.3)
+        assert not taking.done()  # waiting for the release's row lock
+        await transaction.commit()
+        lease = await asyncio.wait_for(taking, timeout=5)
+    assert lease is not None and lease.token == 2
+    assert lease.others_stopped is not None and 0 <= lease.others_stopped < 1
+
+
+async def test_lanes_starting_at_once_take_no_more_than_our_share(
+    pg_db: Database, clock: FakeClock
+) -> None:
+    """Every lane starts at once and each awaits its take: those under way count, so the
+    process never holds more than its share (and never hands the excess back); the
+    lanes beyond it go when ours end."""
+    for n in range(4):
+        await _enqueue(pg_db, await _workspace(pg_db, f"T{n}", "slack", 1), 2, clock.now())
+    assert await LaneLeases(pg_db).heartbeat() == 1  # another live process: shares of 2
+    ch = PacedChannel("slack", {}, paced=True)
+    sender = Sender(pg_db, clock, {"slack": ch})
+    t0 = time.monotonic()
+    most, take = 0, sender.leases.take
+
+    async def counted(lane: int) -> Any:
+        nonlocal most
+        lease = await take(lane)
+        most = max(most, len(sender.leases.held))
+        return lease
+
+    sender.leases.take = counted  # type: ignore[method-assign]
+    assert (await sender.drain()).sent == 8
+    assert most == 2
+    # The deferred lanes went as soon as ours ended: an ending lane's retry stream does
+    # not finish its idle look first (that kept each lane, and its lease, 5 s longer).
+    assert time.monotonic() - t0 < RETRY_IDLE
