@@ -18,8 +18,8 @@ from bot.slack.sender import SlackMessenger
 from scheduler.runtime.sender import Sender
 from storage.core.db import Database
 from storage.core.models import OutboxMessage
-from tests.scheduler.test_sender_lanes import PacedChannel, _enqueue, _workspace
 from tests.support.clock import FakeClock
+from tests.support.lanes import PacedChannel, enqueue, workspace
 from tests.support.slack.standin import BOT_TOKEN, TEAM, SlackStandIn
 
 PER_MINUTE = 1200.0  # posts per workspace: one every 50 ms, so the test is quick
@@ -77,10 +77,10 @@ def busiest_second(times: list[float]) -> int:
 async def test_only_the_lease_holder_posts_and_the_other_takes_over_when_it_stops(
     pg_db: Database, standin: SlackStandIn, clock: FakeClock
 ) -> None:
-    people = await _workspace(pg_db, TEAM, "slack", 12)
-    refs = await _enqueue(pg_db, people, 5, clock.now())
-    home = await _workspace(pg_db, "home", "local", 1)
-    local_refs = await _enqueue(pg_db, home, 3, clock.now())
+    people = await workspace(pg_db, TEAM, "slack", 12)
+    refs = await enqueue(pg_db, people, 5, clock.now())
+    home = await workspace(pg_db, "home", "local", 1)
+    local_refs = await enqueue(pg_db, home, 3, clock.now())
     first, second = Process(pg_db.url, standin, clock), Process(pg_db.url, standin, clock)
     try:
         leading = asyncio.create_task(first.sender.drain(batch=5))
@@ -123,7 +123,7 @@ async def test_only_the_lease_holder_posts_and_the_other_takes_over_when_it_stop
     assert all(post.status == 200 for post in posts)  # never over Slack's limit
     # One process's pace, not two (which would be 36 or more): allow one post for the
     # window's edges and one for loopback jitter (a new holder keeps one slot after the
-    # old one stopped: tests/scheduler/test_sender_lanes.py).
+    # old one stopped: tests/scheduler/test_sender_leases.py).
     assert busiest_second([post.at for post in posts]) <= PER_MINUTE * HEADROOM / 60 + 2
     async with pg_db.session() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
