@@ -138,7 +138,7 @@ class Sender:
                     next_scan = loop.time() + self.rescan_seconds
                     if running and not state.stopping:
                         busy = set(running.values()) | set(state.waiting) | state.deferred
-                        due = await self._due_lanes(state)
+                        due = await self._rescan(state)
                         fresh = [lane for lane in due if lane not in busy]
                         state.waiting.extend(fresh)
         finally:
@@ -169,6 +169,16 @@ class Sender:
             await self.leases.heartbeat()
         state.share = min(self.concurrency, self.leases.share(due_paced))
         return [lane for lane, _, claimable in lanes if claimable]
+
+    async def _rescan(self, state: DrainState) -> list[int]:
+        """The due lanes again, while lanes send. A database error here (a dropped
+        connection) is logged, not raised: failing the drain would cancel every lane
+        mid-claim, and their claims would wait out their lease before anyone sent them."""
+        try:
+            return await self._due_lanes(state)
+        except Exception as error:
+            log.warning("outbox: could not look for newly due lanes: %s", error)
+            return []
 
     async def _lane(self, lane: int, state: DrainState) -> bool:
         """Send one lane's due messages: the fresh ones in order, a small claim at a

@@ -3,8 +3,8 @@ stand-in: in the middle of a fan-out the process sending it is frozen (SIGSTOP: 
 pause, a swapped-out VM) and every database connection it had is terminated
 (pg_terminate_backend), so the other process becomes the scheduler leader and, once
 the frozen one's lane lease has run out, sends the rest. Thawed, the old sender sends
-nothing more: its lease ran out by its own clock. Counted at the stand-in, by the
-User-Agent of each post: the two processes' posts never overlap in time, no second
+nothing on its old lease: that ran out by its own clock. Counted at the stand-in, by
+the User-Agent of each post: the two processes' posts never overlap in time, no second
 holds more posts than one workspace's pace allows, and everyone gets one message."""
 
 from __future__ import annotations
@@ -118,13 +118,17 @@ async def test_a_frozen_sender_cut_off_from_the_database_never_overlaps_its_succ
 
     calls = standin.of("chat.postMessage")
     assert all(c.status == 200 for c in calls), Counter(c.status for c in calls)
-    agents = [c.agent.split(".")[0] for c in calls]
-    changes = sum(1 for a, b in itertools.pairwise(agents) if a != b)
-    assert changes == 1, f"the senders interleaved: {changes} changes of sender"
-    first = [c.at for c in calls if c.agent.split(".")[0] == agents[0]]
-    second = [c.at for c in calls if c.agent.split(".")[0] != agents[0]]
-    assert max(first) < min(second)  # 0 overlap
-    assert min(second) - max(first) >= 1.0  # the successor waited out the lease
+    # Runs of one sender's posts, in the order Slack saw them. The lane may change hands
+    # again later (the thawed process may take it back, lawfully, once its successor
+    # released it: rows its cut-off drain had claimed come due after their lease), but
+    # runs never overlap: a stale post inside the successor's run would make two
+    # changes less than one slot (0.1 s at 10 posts a second) from their neighbours.
+    runs = [list(run) for _, run in itertools.groupby(calls, lambda c: c.agent.split(".")[0])]
+    assert len(runs) >= 2, "the other process never took over"
+    gaps = [later[0].at - earlier[-1].at for earlier, later in itertools.pairwise(runs)]
+    assert gaps[0] >= 1.0  # the successor waited out the frozen process's lease
+    assert min(gaps) >= 0.08, f"the senders interleaved: gaps {gaps}"
+    assert f"/{pid}." in runs[0][0].agent and len(runs[0]) >= at_freeze
     times = sorted(c.at for c in calls)
     busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
     assert busiest <= 12  # one workspace's pace (10 a second), with a post of jitter

@@ -134,3 +134,33 @@ async def test_a_failing_lane_stops_the_drain_and_the_others_hand_back_their_row
     left = [row for ref, row in rows.items() if ref not in broken and row.status == "pending"]
     assert left and all(row.claimed_until is None for row in left)
     assert sum(1 for row in rows.values() if row.status == "sent") == len(slack.sent) < 10
+
+
+async def test_a_database_error_while_looking_for_new_lanes_stops_no_lane(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rescan is optional work: a dropped connection there (seen when a frozen
+    process thawed) once failed the drain, cancelling every lane mid-claim, and their
+    claimed rows waited out their 30 s lease before anyone sent them."""
+    a = await workspace(db, "TA", "slack", 6)
+    refs = await enqueue(db, a, 4, clock.now())
+    slack = PacedChannel("slack", {"TA": 0.02})
+    calls = 0
+    real = outbox.due_lanes
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the first rescan, with the lane under way
+            raise ConnectionError("connection was closed in the middle of operation")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "due_lanes", flaky)
+    result = await Sender(db, clock, {"slack": slack}, rescan_seconds=0.05).drain(batch=5)
+
+    assert calls >= 3  # the drain looked again after the failed look
+    assert (result.sent, result.failed) == (24, 0)
+    in_order(slack, refs)
+    rows = await outbox_rows(db)
+    assert {row.status for row in rows} == {"sent"}
+    assert all(row.claimed_until is None for row in rows)
