@@ -103,6 +103,19 @@ OUTBOX_OLDEST_DUE = Gauge(
     "How long the oldest due, unsent outbox message has been due (0: none).",
     registry=REGISTRY,
 )
+AFTER_ACK = Gauge(
+    "pulsecoach_slack_after_ack_pending",
+    "Slack work acknowledged and not yet done: replies, updates and modals, most of them "
+    "waiting for their method's pace. Growing steadily: Slack's limits are the bottleneck.",
+    registry=REGISTRY,
+)
+SLACK_BOOKED = Counter(
+    "pulsecoach_slack_calls_not_made_total",
+    "Slack calls of work after an ack (replies, Home tabs) not made: their method's "
+    "pace in the workspace was booked further ahead than a person would wait.",
+    ["method"],
+    registry=REGISTRY,
+)
 JOB_SKIPS = Counter(
     "pulsecoach_job_ticks_skipped_total",
     "Scheduler ticks skipped because the job's previous run was still going.",

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.core.metrics import MESSAGE_UPDATES
 from bot.slack.background import AfterAck
+from bot.slack.pacing import Booked
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class MessageUpdates:
                         async with self.after.slot:
                             await send()
                     MESSAGE_UPDATES.labels("slack", "sent").inc()
+                except Booked as booked:  # chat.update's pace is minutes ahead: not sent
+                    self.after.booked(booked)
                 except Exception:
                     log.exception("slack: updating a message failed")
                 waiting = self._waiting[key]
