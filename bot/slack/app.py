@@ -203,7 +203,7 @@ class SlackChannel:
             await slack_store.ensure_workspace(session, team, installation.team_name or team)
             await slack_store.reactivate_team(session, team, INSTALL_REASONS)
         self.actors.forget()
-        self.after.spawn(self.roster.sync(team), "roster sync after install")
+        self.after.spawn(self.roster.sync(team), "roster sync after install", patient=True)
         log.info("slack: installed in team %s", team)
         return await args.default.success(args)
 

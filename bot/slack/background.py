@@ -41,10 +41,18 @@ class AfterAck:
         self.patience = patience
         self._booked_logged: dict[str, float] = {}
 
-    def spawn(self, work: Coroutine[Any, Any, Any], name: str, bounded: bool = True) -> None:
+    def spawn(
+        self,
+        work: Coroutine[Any, Any, Any],
+        name: str,
+        bounded: bool = True,
+        patient: bool = False,
+    ) -> None:
         """Run `work` after the ack. Unbounded work takes no slot: it must mostly wait
-        (on a pacer, say) and take `slot` itself for any burst of work it does."""
-        task = asyncio.create_task(self._run(work, name, bounded), name=name)
+        (on a pacer, say) and take `slot` itself for any burst of work it does.
+        `patient`: nobody waits on it (a roster sync): its calls wait as long as the
+        pace says, never Booked."""
+        task = asyncio.create_task(self._run(work, name, bounded, patient), name=name)
         self._tasks.add(task)
         AFTER_ACK.inc()
         task.add_done_callback(self._done)
@@ -57,9 +65,11 @@ class AfterAck:
     def slot(self) -> asyncio.Semaphore:
         return self._slots
 
-    async def _run(self, work: Coroutine[Any, Any, Any], name: str, bounded: bool) -> None:
+    async def _run(
+        self, work: Coroutine[Any, Any, Any], name: str, bounded: bool, patient: bool
+    ) -> None:
         # This task's own context (create_task copied it): the settings stay here.
-        PATIENCE.set(self.patience)
+        PATIENCE.set(None if patient else self.patience)
         slot = Slot(self._slots)
         try:
             if bounded:

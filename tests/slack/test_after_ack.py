@@ -94,3 +94,20 @@ async def test_booked_names_the_method_and_how_far() -> None:
             await pacer.wait("T1", "users.info")
     finally:
         PATIENCE.reset(token)
+
+
+async def test_work_nobody_waits_on_takes_every_turn() -> None:
+    """A roster sync after an install pages through users.list at its tier's pace,
+    however far ahead that is booked."""
+    after = AfterAck(concurrency=4, patience=0.5)
+    pacer = Pacer({"users.list": 120.0})  # one every 0.5 s
+    pages: list[int] = []
+
+    async def sync() -> None:
+        for page in range(4):  # turns at 0, 0.5, 1, 1.5 s: three beyond patience
+            await pacer.wait("T1", "users.list")
+            pages.append(page)
+
+    after.spawn(sync(), "roster sync after install", patient=True)
+    await after.drain(10.0)
+    assert pages == [0, 1, 2, 3]
