@@ -57,15 +57,15 @@ PENDING = "pulsecoach_slack_after_ack_pending"
 NOT_MADE = "pulsecoach_slack_calls_not_made_total"
 
 
-def serve(database_url: str, api_url: str, per_minute: int, pipe: Connection) -> None:
+def serve(database_url: str, api_url: str, pipe: Connection) -> None:
     """The server (a child process): pulsecoach with its scheduler, so it sends the
-    fan-out while it answers the traffic. `per_minute` 0: Slack's default pace."""
+    fan-out while it answers the traffic, at Slack's default pace."""
     logging.basicConfig(level=logging.ERROR)
 
     async def main() -> None:
         from bot.app import build_web_app
 
-        app = build(database_url, api_url, posts_per_minute=per_minute)
+        app = build(database_url, api_url)
         runner = web.AppRunner(build_web_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -174,7 +174,7 @@ async def run(
                 await seed(app, people)
                 opened = await open_round(app.services, "leadership")  # the fan-out
                 await app.db.dispose()
-                server, port = spawn(serve, url, f"{standin_url}/api/", 0)  # default pace
+                server, port = spawn(serve, url, f"{standin_url}/api/")
                 try:
                     return await soak(
                         server.pid, port, opened.round_id, opened.items, people, standin_url,
