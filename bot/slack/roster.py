@@ -19,6 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.link import SlackLink
+from bot.slack.pacing import Booked
 from bot.slack.responses import rate_limited, retry_after, slack_error_code, slack_status
 from storage.channels import slack as slack_store
 from storage.core.models import ChatAddress, Person
@@ -216,6 +217,9 @@ class Roster:
         self._refreshed[person_id] = time.monotonic()
         try:
             user = await self._ask(team, "users.info", token, user=user_id)
+        except Booked:
+            del self._refreshed[person_id]  # not asked (the tier was busy): next visit asks
+            raise
         except (SlackApiError, TimeoutError, aiohttp.ClientError):
             return
         zone = _zone(user or {})

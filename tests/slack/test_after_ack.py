@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from bot.core.metrics import REGISTRY
 from bot.slack.background import AfterAck
+from bot.slack.link import SlackLink
 from bot.slack.pacing import PATIENCE, Booked, Pacer
+from bot.slack.roster import Roster
 
 NOT_MADE = "pulsecoach_slack_calls_not_made_total"
 
@@ -111,3 +115,26 @@ async def test_work_nobody_waits_on_takes_every_turn() -> None:
     after.spawn(sync(), "roster sync after install", patient=True)
     await after.drain(10.0)
     assert pages == [0, 1, 2, 3]
+
+
+async def test_a_time_zone_refresh_not_made_is_asked_at_the_next_visit() -> None:
+    """In the soak, 2,000 people opening Home in ten minutes asked users.info (Tier 4)
+    faster than its pace: the refreshes not made must not count as done for 12 hours."""
+    asked: list[str] = []
+
+    class Sender:
+        async def api_call(self, method: str, **_: Any) -> dict[str, Any]:
+            asked.append(method)
+            return {"user": {"id": "U2", "tz": ""}}  # no zone: nothing to store
+
+    link = SimpleNamespace(pacer=Pacer({"users.info": 60.0}), sender=Sender(), db=None)
+    roster = Roster(cast(SlackLink, link))
+    await roster.refresh("T1", 1, "U1", "xoxb-1")
+    token = PATIENCE.set(0.5)
+    try:
+        with pytest.raises(Booked):
+            await roster.refresh("T1", 2, "U2", "xoxb-1")
+    finally:
+        PATIENCE.reset(token)
+    await roster.refresh("T1", 2, "U2", "xoxb-1")  # the next visit, a second later
+    assert asked == ["users.info", "users.info"]
