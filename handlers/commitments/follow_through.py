@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,7 +27,7 @@ from handlers.contracts import kept
 from prompts.instruments import Instrument, Item, Scale
 from prompts.texts import text
 from storage.commitments import queries as commitments
-from storage.commitments.models import Commitment, CommitmentCheckIn
+from storage.commitments.models import Commitment
 from storage.contracts import queries as contracts
 from storage.contracts.models import ContractCheck
 from storage.core import directory
@@ -53,7 +54,17 @@ class Figures:
     counted: int  # counted check-ins in all
 
 
-def figures(checkins: Sequence[CommitmentCheckIn]) -> Figures:
+class Answered(Protocol):
+    """A check-in as figures read it: a full row or a `commitments.Outcome`."""
+
+    @property
+    def outcome(self) -> str | None: ...
+
+    @property
+    def reflection(self) -> str | None: ...
+
+
+def figures(checkins: Sequence[Answered]) -> Figures:
     """Figures of one commitment's (or, pooled, one leader's) check-ins, oldest first."""
     counted = [c.outcome for c in checkins if c.outcome in SCORES]
 
@@ -144,7 +155,7 @@ def sees(c: Commitment, viewer: int | None, roles: set[str]) -> tuple[bool, bool
 
 
 def follow_through_of(
-    rows: Sequence[tuple[Commitment, str | None, Sequence[CommitmentCheckIn]]],
+    rows: Sequence[tuple[Commitment, str | None, Sequence[Answered]]],
     viewer_person_id: int | None,
     roles: set[str],
 ) -> list[CommitmentFollowThrough]:

@@ -44,7 +44,7 @@ from handlers.pulse.scoring import DROP_ALERT_POINTS
 from prompts.instruments import STAGE_LABELS
 from prompts.texts import text
 from storage.commitments import queries as storage_commitments
-from storage.commitments.models import Commitment, CommitmentCheckIn
+from storage.commitments.models import Commitment
 from storage.contracts import queries as storage_contracts
 from storage.core.models import Person, Role, Team
 from storage.digests import queries as digests
@@ -181,7 +181,7 @@ class _Loaded:
     period_start: datetime
     unanswered: tuple[int, int]
     contracts: follow_through.ContractReport  # a year of checks before the period too
-    commitments: list[tuple[Commitment, str | None, list[CommitmentCheckIn]]]
+    commitments: list[tuple[Commitment, str | None, list[storage_commitments.Outcome]]]
     proposals: list[Commitment]  # pending: waiting for their leader
     contract_version: int | None
     acknowledged: set[int] | None  # who acknowledged the current version
@@ -202,14 +202,14 @@ async def _results(
 
 
 async def _load(services: Services, team_key: str, at: datetime, commitments: bool) -> _Loaded:
-    """Everything a digest is built from, in at most fourteen queries however long the
+    """Everything a digest is built from, in at most sixteen queries however long the
     history: the team (with its workspace, program, plan and unanswered counts), its
     people with the names of everyone in the workspace, sessions, the pulse rounds of
     the period (and the chart's before it) with their answers and comments, the
     contract checks of the last year with theirs, the current contract version and who
     acknowledged it, pending proposals and, with `commitments`, the team's commitments
-    with all their check-ins. The reads run one after another in one session: that
-    measured faster than concurrent sessions (`python -m bench.digest_bench`)."""
+    with the outcomes of all their check-ins. The reads run one after another in one
+    session: that measured faster than concurrent sessions (bench/digest_bench.py)."""
     async with services.db.session() as session:
         subject = await digests.digest_subject(session, team_key, UNANSWERED_STREAK)
         if subject is None:
