@@ -15,6 +15,7 @@ from storage.core.dialects import insert_for
 from storage.core.models import Person, Team, Workspace
 
 OPEN_STATUSES = ("pending", "active", "paused")
+CLOSED_STATUSES = ("completed", "dropped", "declined")
 
 
 class Outcome(NamedTuple):
@@ -23,9 +24,6 @@ class Outcome(NamedTuple):
 
     outcome: str | None
     reflection: str | None
-
-
-CLOSED_STATUSES = ("completed", "dropped", "declined")
 
 
 async def add(session: AsyncSession, commitment: Commitment) -> Commitment:
