@@ -118,7 +118,7 @@ async def test_work_nobody_waits_on_takes_every_turn() -> None:
 
 
 async def test_a_time_zone_refresh_not_made_is_asked_at_the_next_visit() -> None:
-    """In the soak, 2,000 people opening Home in ten minutes asked users.info (Tier 4)
+    """In the soak, 200 people opening Home within 20 seconds asked users.info (Tier 4)
     faster than its pace: the refreshes not made must not count as done for 12 hours."""
     asked: list[str] = []
 
