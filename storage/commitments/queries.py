@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,6 +97,20 @@ async def checkin(session: AsyncSession, checkin_id: int) -> CommitmentCheckIn |
     return await session.get(CommitmentCheckIn, checkin_id)
 
 
+def _asked(commitment_ids: Sequence[int], since: datetime | None) -> list[ColumnElement[bool]]:
+    """Which check-ins `checkins` and `outcomes` read: of these commitments, asked since
+    `since` (all when None)."""
+    which: list[ColumnElement[bool]] = [
+        col(CommitmentCheckIn.commitment_id).in_(list(commitment_ids))
+    ]
+    if since is not None:
+        which.append(col(CommitmentCheckIn.asked_at) >= since)
+    return which
+
+
+_OLDEST_FIRST = (col(CommitmentCheckIn.occurrence), col(CommitmentCheckIn.id))
+
+
 async def checkins(
     session: AsyncSession, commitment_ids: Sequence[int], since: datetime | None = None
 ) -> dict[int, list[CommitmentCheckIn]]:
@@ -104,12 +118,7 @@ async def checkins(
     found: dict[int, list[CommitmentCheckIn]] = {cid: [] for cid in commitment_ids}
     if not commitment_ids:
         return found
-    query = select(CommitmentCheckIn).where(
-        col(CommitmentCheckIn.commitment_id).in_(list(commitment_ids))
-    )
-    if since is not None:
-        query = query.where(col(CommitmentCheckIn.asked_at) >= since)
-    query = query.order_by(col(CommitmentCheckIn.occurrence), col(CommitmentCheckIn.id))
+    query = select(CommitmentCheckIn).where(*_asked(commitment_ids, since)).order_by(*_OLDEST_FIRST)
     for row in (await session.exec(query)).all():
         found[row.commitment_id].append(row)
     return found
@@ -144,17 +153,19 @@ async def followed(
 async def outcomes(
     session: AsyncSession, commitment_ids: Sequence[int], since: datetime | None = None
 ) -> dict[int, list[Outcome]]:
-    """The outcomes of many commitments' check-ins in one query, oldest occurrence
-    first, in the order `checkins` gives."""
+    """The outcomes of many commitments' check-ins in one query, in `checkins`' order."""
     found: dict[int, list[Outcome]] = {cid: [] for cid in commitment_ids}
     if not commitment_ids:
         return found
-    query = select(
-        CommitmentCheckIn.commitment_id, CommitmentCheckIn.outcome, CommitmentCheckIn.reflection
-    ).where(col(CommitmentCheckIn.commitment_id).in_(list(commitment_ids)))
-    if since is not None:
-        query = query.where(col(CommitmentCheckIn.asked_at) >= since)
-    query = query.order_by(col(CommitmentCheckIn.occurrence), col(CommitmentCheckIn.id))
+    query = (
+        select(
+            CommitmentCheckIn.commitment_id,
+            CommitmentCheckIn.outcome,
+            CommitmentCheckIn.reflection,
+        )
+        .where(*_asked(commitment_ids, since))
+        .order_by(*_OLDEST_FIRST)
+    )
     for commitment_id, outcome, reflection in (await session.exec(query)).all():
         found[commitment_id].append(Outcome(outcome, reflection))
     return found
